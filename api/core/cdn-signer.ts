@@ -1,0 +1,42 @@
+import type { KeyObject } from 'node:crypto';
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { encodeKeyPath, type Signer, type SignInput, type SigningWindow } from './signing.ts';
+
+export interface CdnSignerOptions {
+  /** The distribution's origin, e.g. `https://d111.cloudfront.net`. */
+  readonly origin: URL;
+  /** CloudFront public key id of the active key. */
+  readonly keyPairId: string;
+  /** The active private key, parsed once (a PEM string would be re-parsed on every call). */
+  readonly privateKey: KeyObject;
+}
+
+/** Path under the distribution that serves objects. */
+export const FILES_PREFIX = '/files/';
+
+/**
+ * `via=cdn`: a CloudFront signed URL with a canned policy,
+ * `{origin}/files/{key}?response-content-disposition=...&Expires=...&Signature=...&Key-Pair-Id=...`.
+ */
+export class CdnSigner implements Signer {
+  readonly via = 'cdn' as const;
+  readonly #base: string;
+  readonly #keyPairId: string;
+  readonly #privateKey: KeyObject;
+
+  constructor(options: CdnSignerOptions) {
+    this.#base = `${options.origin.origin}${FILES_PREFIX}`;
+    this.#keyPairId = options.keyPairId;
+    this.#privateKey = options.privateKey;
+  }
+
+  sign({ key, contentDisposition }: SignInput, { expiresAt }: SigningWindow): string {
+    return getSignedUrl({
+      url: `${this.#base}${encodeKeyPath(key)}?response-content-disposition=${encodeURIComponent(contentDisposition)}`,
+      keyPairId: this.#keyPairId,
+      // The signer accepts any key createSign understands; its type only says string.
+      privateKey: this.#privateKey as unknown as string,
+      dateLessThan: expiresAt,
+    });
+  }
+}

@@ -1,0 +1,223 @@
+import { ConfigError } from './errors.ts';
+
+export type Via = 's3' | 'cdn';
+
+/** Every setting Signet reads, validated once at cold start. See the README's "Configure". */
+export interface Config {
+  /** The private bucket holding the objects. `SIGNET_BUCKET`, required. */
+  readonly bucket: string;
+  /** The bucket's region. `SIGNET_REGION`, default `AWS_REGION`. */
+  readonly region: string;
+  /**
+   * A custom S3 endpoint (path-style), for the local stand-in. `SIGNET_S3_ENDPOINT`,
+   * default none: the regional virtual-hosted endpoint.
+   */
+  readonly s3Endpoint: URL | undefined;
+  /**
+   * Origin of the CloudFront distribution that serves `/files/*`, as `https://d111.cloudfront.net`.
+   * `SIGNET_DISTRIBUTION_DOMAIN` (a bare domain means https), default none: `via=cdn` is off.
+   */
+  readonly distributionOrigin: URL | undefined;
+  /** CloudFront public key id of the active signing key. `SIGNET_CF_KEY_PAIR_ID`, required with a distribution. */
+  readonly cloudFrontKeyPairId: string | undefined;
+  /** File holding the active key's private PEM. `SIGNET_CF_PRIVATE_KEY_FILE`, required with a distribution. */
+  readonly cloudFrontPrivateKeyFile: string | undefined;
+  /** Default `via`. `SIGNET_DEFAULT_VIA`, default `cdn` where a distribution is configured, else `s3`. */
+  readonly defaultVia: Via;
+  /** Life of a signed URL, in seconds. `SIGNET_URL_TTL_SECONDS`, default 300, at most 3600. */
+  readonly urlTtlSeconds: number;
+  /** Signing time is rounded down to this many seconds. `SIGNET_URL_STABILITY_SECONDS`, default 60. */
+  readonly urlStabilitySeconds: number;
+  /** Exact `iss`. `SIGNET_ISSUER`, required. */
+  readonly issuer: string;
+  /** Exact `aud`. `SIGNET_AUDIENCE`, required. */
+  readonly audience: string;
+  /** Where the issuer's public keys are. `SIGNET_JWKS_URL`, required (https, or http on loopback). */
+  readonly jwksUrl: URL;
+  /** Accepted JWS algorithms. `SIGNET_ALGORITHMS`, comma-separated, default `RS256,ES256`. */
+  readonly algorithms: readonly string[];
+  /** Leeway for `exp`/`nbf`/`iat`, in seconds. `SIGNET_CLOCK_TOLERANCE_SECONDS`, default 30. */
+  readonly clockToleranceSeconds: number;
+  /** Cookie that may carry the token. `SIGNET_COOKIE_NAME`, default `signet_token`. */
+  readonly cookieName: string;
+  /** Prefixes a caller may read, `{sub}` templated. `SIGNET_READ_PREFIXES`, default `public/,users/{sub}/`. */
+  readonly readPrefixes: readonly string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Asymmetric JWS algorithms jose supports; HMAC and `none` are never accepted. */
+const ASYMMETRIC_ALGORITHMS = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function fail(name: string, value: string | undefined, why: string): never {
+  const shown = value === undefined ? 'unset' : `"${value}"`;
+  throw new ConfigError(`${name} is ${shown}: ${why}`);
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) fail(name, env[name], 'it is required');
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) fail(name, raw, 'expected a whole number of seconds');
+  const value = Number(raw);
+  if (value < min || value > max) fail(name, raw, `expected a number from ${min} to ${max}`);
+  return value;
+}
+
+function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+function url(name: string, raw: string, { allowPath }: { allowPath: boolean }): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    fail(name, raw, 'expected an absolute URL');
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed))) {
+    fail(name, raw, 'expected https (plain http is only allowed on loopback)');
+  }
+  if (parsed.username || parsed.password || parsed.hash || (!allowPath && parsed.search)) {
+    fail(name, raw, 'credentials, query and fragment are not allowed');
+  }
+  if (!allowPath && parsed.pathname !== '/') fail(name, raw, 'expected an origin without a path');
+  return parsed;
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/**
+ * Reads and validates every setting once. Throws a ConfigError naming the variable and
+ * its bad value; the returned object is frozen.
+ */
+export function loadConfig(env: Env): Config {
+  const bucket = required(env, 'SIGNET_BUCKET');
+  if (!BUCKET_NAME.test(bucket)) fail('SIGNET_BUCKET', bucket, 'not a valid S3 bucket name');
+
+  const regionName = env.SIGNET_REGION?.trim() ? 'SIGNET_REGION' : 'AWS_REGION';
+  const region = required(env, regionName);
+  if (!REGION.test(region)) fail(regionName, region, 'not an AWS region name');
+
+  const s3EndpointRaw = optional(env, 'SIGNET_S3_ENDPOINT');
+  const s3Endpoint = s3EndpointRaw
+    ? url('SIGNET_S3_ENDPOINT', s3EndpointRaw, { allowPath: false })
+    : undefined;
+
+  const distributionRaw = optional(env, 'SIGNET_DISTRIBUTION_DOMAIN');
+  const distributionOrigin = distributionRaw
+    ? url(
+        'SIGNET_DISTRIBUTION_DOMAIN',
+        distributionRaw.includes('://') ? distributionRaw : `https://${distributionRaw}`,
+        { allowPath: false },
+      )
+    : undefined;
+
+  let cloudFrontKeyPairId: string | undefined;
+  let cloudFrontPrivateKeyFile: string | undefined;
+  if (distributionOrigin) {
+    cloudFrontKeyPairId = required(env, 'SIGNET_CF_KEY_PAIR_ID');
+    if (!KEY_PAIR_ID.test(cloudFrontKeyPairId)) {
+      fail('SIGNET_CF_KEY_PAIR_ID', cloudFrontKeyPairId, 'expected letters, digits, "_" or "-"');
+    }
+    cloudFrontPrivateKeyFile = required(env, 'SIGNET_CF_PRIVATE_KEY_FILE');
+  }
+
+  const viaRaw = optional(env, 'SIGNET_DEFAULT_VIA') ?? (distributionOrigin ? 'cdn' : 's3');
+  if (viaRaw !== 's3' && viaRaw !== 'cdn') fail('SIGNET_DEFAULT_VIA', viaRaw, 'expected "s3" or "cdn"');
+  if (viaRaw === 'cdn' && !distributionOrigin) {
+    fail('SIGNET_DEFAULT_VIA', viaRaw, '"cdn" needs SIGNET_DISTRIBUTION_DOMAIN');
+  }
+
+  const urlTtlSeconds = integer(env, 'SIGNET_URL_TTL_SECONDS', 300, 2, 3600);
+  const urlStabilitySeconds = integer(env, 'SIGNET_URL_STABILITY_SECONDS', 60, 1, 3600);
+  if (urlStabilitySeconds >= urlTtlSeconds) {
+    fail(
+      'SIGNET_URL_STABILITY_SECONDS',
+      String(urlStabilitySeconds),
+      `must be below SIGNET_URL_TTL_SECONDS (${urlTtlSeconds}) so every URL has time left to live`,
+    );
+  }
+
+  const issuer = required(env, 'SIGNET_ISSUER');
+  const audience = required(env, 'SIGNET_AUDIENCE');
+  const jwksRaw = required(env, 'SIGNET_JWKS_URL');
+  const jwksUrl = url('SIGNET_JWKS_URL', jwksRaw, { allowPath: true });
+
+  const algorithmsRaw = optional(env, 'SIGNET_ALGORITHMS') ?? 'RS256,ES256';
+  const algorithms = list(algorithmsRaw);
+  if (algorithms.length === 0) fail('SIGNET_ALGORITHMS', algorithmsRaw, 'expected at least one algorithm');
+  for (const algorithm of algorithms) {
+    if (!ASYMMETRIC_ALGORITHMS.has(algorithm)) {
+      fail('SIGNET_ALGORITHMS', algorithmsRaw, `"${algorithm}" is not an accepted asymmetric algorithm`);
+    }
+  }
+
+  const clockToleranceSeconds = integer(env, 'SIGNET_CLOCK_TOLERANCE_SECONDS', 30, 0, 300);
+
+  const cookieName = optional(env, 'SIGNET_COOKIE_NAME') ?? 'signet_token';
+  if (!COOKIE_NAME.test(cookieName)) fail('SIGNET_COOKIE_NAME', cookieName, 'not a valid cookie name');
+
+  const prefixesRaw = optional(env, 'SIGNET_READ_PREFIXES') ?? 'public/,users/{sub}/';
+  const readPrefixes = list(prefixesRaw);
+  for (const prefix of readPrefixes) {
+    if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
+      fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}" must not start with "/" or hold "." segments`);
+    }
+    const withoutSub = prefix.replaceAll('{sub}', '');
+    if (withoutSub.includes('{') || withoutSub.includes('}')) {
+      fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}": only {sub} may be templated`);
+    }
+  }
+
+  return Object.freeze({
+    bucket,
+    region,
+    s3Endpoint,
+    distributionOrigin,
+    cloudFrontKeyPairId,
+    cloudFrontPrivateKeyFile,
+    defaultVia: viaRaw,
+    urlTtlSeconds,
+    urlStabilitySeconds,
+    issuer,
+    audience,
+    jwksUrl,
+    algorithms: Object.freeze(algorithms),
+    clockToleranceSeconds,
+    cookieName,
+    readPrefixes: Object.freeze(readPrefixes),
+  });
+}

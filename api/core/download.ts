@@ -1,0 +1,80 @@
+import type { Config, Via } from './config.ts';
+import { BadRequestError } from './errors.ts';
+import { contentDisposition, type Disposition, resolveFilename } from './filename.ts';
+import { authorizeRead, type Principal, validateKey } from './keys.ts';
+import type { ObjectStore } from './object-store.ts';
+import { type Signer, signingWindow } from './signing.ts';
+
+/** A download request as the route parsed it; every field still untrusted. */
+export interface DownloadRequest {
+  readonly principal: Principal;
+  readonly key: string;
+  readonly filename?: string | undefined;
+  readonly disposition?: string | undefined;
+  readonly via?: string | undefined;
+}
+
+export interface DownloadLink {
+  readonly url: string;
+  readonly expiresAt: Date;
+  readonly via: Via;
+  readonly filename: string;
+}
+
+export interface DownloadDeps {
+  readonly config: Pick<Config, 'defaultVia' | 'urlTtlSeconds' | 'urlStabilitySeconds' | 'readPrefixes'>;
+  readonly store: ObjectStore;
+  /** The signers configured; `cdn` is absent without a distribution. */
+  readonly signers: Readonly<Partial<Record<Via, Signer>>>;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export function parseDisposition(value: string | undefined): Disposition {
+  if (value === undefined || value === 'attachment') return 'attachment';
+  if (value === 'inline') return 'inline';
+  throw new BadRequestError('disposition must be "attachment" or "inline"');
+}
+
+export function parseVia(value: string | undefined, fallback: Via): Via {
+  if (value === undefined) return fallback;
+  if (value === 's3' || value === 'cdn') return value;
+  throw new BadRequestError('via must be "s3" or "cdn"');
+}
+
+/**
+ * The download use case: validate, authorize, check the object exists, sign.
+ * Knows nothing of Lambda or HTTP.
+ */
+export class DownloadService {
+  readonly #deps: DownloadDeps;
+  readonly #now: () => number;
+
+  constructor(deps: DownloadDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async link(request: DownloadRequest): Promise<DownloadLink> {
+    const { config, store, signers } = this.#deps;
+    const key = validateKey(request.key);
+    const disposition = parseDisposition(request.disposition);
+    const via = parseVia(request.via, config.defaultVia);
+    const signer = signers[via];
+    if (!signer) throw new BadRequestError(`via=${via} is not configured on this deployment`);
+    // A bad requested filename is the caller's fault: report it before touching storage.
+    const requested =
+      request.filename === undefined ? undefined : resolveFilename({ requested: request.filename, key });
+
+    authorizeRead(request.principal, key, config.readPrefixes);
+    const object = await store.head(key);
+
+    const filename = requested ?? resolveFilename({ metadata: object.filename, key });
+    const window = signingWindow(this.#now(), config.urlTtlSeconds, config.urlStabilitySeconds);
+    const url = await signer.sign(
+      { key, contentDisposition: contentDisposition(disposition, filename) },
+      window,
+    );
+    return { url, expiresAt: window.expiresAt, via, filename };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Typed errors with stable codes. The core throws these; `problem.ts` is the one place
+ * that maps a code to an HTTP status and an RFC 9457 body. Tests assert `code`, never text.
+ */
+export abstract class SignetError extends Error {
+  abstract readonly code: string;
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request itself is malformed: key, parameter or body. */
+export class BadRequestError extends SignetError {
+  readonly code = 'BAD_REQUEST';
+}
+
+/** No usable credential: missing, malformed, bad signature, expired, wrong iss/aud. */
+export class UnauthorizedError extends SignetError {
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** A valid caller without the scope the operation needs. */
+export class InsufficientScopeError extends SignetError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+  constructor(readonly scope: string) {
+    super(`this operation needs the scope "${scope}"`);
+  }
+}
+
+/** A valid caller asking for a key outside its prefixes. */
+export class ForbiddenKeyError extends SignetError {
+  readonly code = 'FORBIDDEN_KEY';
+}
+
+/** No such object (including S3's 403 for a missing key without s3:ListBucket). */
+export class NotFoundError extends SignetError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** A dependency (storage, database, JWKS) is down, slow or throttling. Retry later. */
+export class UnavailableError extends SignetError {
+  readonly code = 'UNAVAILABLE';
+  constructor(
+    message: string,
+    /** Seconds the client should wait before retrying. */
+    readonly retryAfterSeconds = 1,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A setting is missing or invalid; thrown once, at cold start. */
+export class ConfigError extends SignetError {
+  readonly code = 'CONFIG';
+}

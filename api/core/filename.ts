@@ -1,0 +1,112 @@
+import { encodeExtended } from 'content-disposition';
+import { BadRequestError } from './errors.ts';
+
+export type Disposition = 'attachment' | 'inline';
+
+/** Longest filename Signet hands out, in UTF-8 bytes (the common filesystem limit). */
+export const MAX_FILENAME_BYTES = 255;
+/** Longest `filename` parameter accepted before sanitizing, in UTF-8 bytes. */
+export const MAX_FILENAME_PARAM_BYTES = 1024;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/** Bidirectional overrides and isolates: they let "invoice\u202Efdp.exe" display as "invoiceexe.pdf". */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const COMBINING = /[\u0300-\u036f]/g;
+
+/** Cuts `name` to at most `maxBytes` UTF-8 bytes, keeping a short extension and whole code points. */
+function truncate(name: string, maxBytes: number): string {
+  if (Buffer.byteLength(name, 'utf8') <= maxBytes) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const budget = maxBytes - Buffer.byteLength(ext, 'utf8');
+  let stem = '';
+  let used = 0;
+  for (const char of name.slice(0, name.length - ext.length)) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (used + size > budget) break;
+    stem += char;
+    used += size;
+  }
+  return stem + ext;
+}
+
+/**
+ * Makes a name safe to save as: path parts dropped, control and bidi characters removed,
+ * NFC, trimmed of spaces and trailing dots, at most 255 UTF-8 bytes. Returns undefined
+ * when nothing usable is left.
+ */
+export function sanitizeFilename(raw: string): string | undefined {
+  if (!raw.isWellFormed()) return undefined;
+  const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
+  const cleaned = base
+    .replace(CONTROL, '')
+    .replace(BIDI, '')
+    .normalize('NFC')
+    .trim()
+    .replace(/[.\s]+$/u, '');
+  if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
+  return truncate(cleaned, MAX_FILENAME_BYTES);
+}
+
+/**
+ * Decodes an RFC 2047 encoded word, which is how S3 returns non-ASCII user metadata
+ * (`=?UTF-8?B?...?=` or `=?UTF-8?Q?...?=`). Anything else is returned as is.
+ */
+export function decodeMetadataValue(value: string): string {
+  const match = /^=\?utf-8\?([bq])\?(.*)\?=$/i.exec(value.trim());
+  if (!match) return value;
+  const [, encoding, text = ''] = match;
+  if (encoding?.toLowerCase() === 'b') return Buffer.from(text, 'base64').toString('utf8');
+  const bytes = text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_, hex: string) => `%${hex}`);
+  try {
+    return decodeURIComponent(bytes);
+  } catch {
+    return value;
+  }
+}
+
+export interface FilenameSources {
+  /** The `filename` query parameter, if given. */
+  readonly requested?: string | undefined;
+  /** The object's `x-amz-meta-filename`, if any. */
+  readonly metadata?: string | undefined;
+  /** The object key; its last segment is the last resort. */
+  readonly key: string;
+}
+
+/**
+ * The filename, in order: the `filename` parameter (a bad one is a 400), the object's
+ * `filename` metadata (a bad one is skipped), the key's last segment.
+ */
+export function resolveFilename({ requested, metadata, key }: FilenameSources): string {
+  if (requested !== undefined) {
+    if (Buffer.byteLength(requested, 'utf8') > MAX_FILENAME_PARAM_BYTES) {
+      throw new BadRequestError(`the filename is longer than ${MAX_FILENAME_PARAM_BYTES} UTF-8 bytes`);
+    }
+    const name = sanitizeFilename(requested);
+    if (name === undefined) throw new BadRequestError('the filename is empty or unusable once sanitized');
+    return name;
+  }
+  const fromMetadata = metadata === undefined ? undefined : sanitizeFilename(decodeMetadataValue(metadata));
+  return fromMetadata ?? sanitizeFilename(key) ?? 'download';
+}
+
+/**
+ * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
+ * outside printable ASCII, and the characters that trip parsers (`"`, `\`, `%`), become "_".
+ */
+export function asciiFallback(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(COMBINING, '')
+    .replace(/[^\x20-\x7e]|["\\%]/gu, '_');
+}
+
+/**
+ * An RFC 6266 header value with both forms: `filename="<ASCII fallback>"` and
+ * `filename*=UTF-8''<percent-encoded>` (RFC 8187, encoded by the `content-disposition` package).
+ */
+export function contentDisposition(disposition: Disposition, name: string): string {
+  return `${disposition}; filename="${asciiFallback(name)}"; filename*=${encodeExtended(name)}`;
+}

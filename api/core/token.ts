@@ -1,0 +1,86 @@
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { Config } from './config.ts';
+import { UnauthorizedError, UnavailableError } from './errors.ts';
+import { type Principal, scopesFromClaims } from './keys.ts';
+
+type Headers = Readonly<Record<string, string | undefined>> | null | undefined;
+
+function header(headers: Headers, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
+/** The value of cookie `name` in a `Cookie` header, or undefined. */
+export function readCookie(cookieHeader: string | undefined, name: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  for (const pair of cookieHeader.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The caller's token: `Authorization: Bearer <jwt>`, or else the cookie `cookieName`.
+ * An Authorization header that is present but not a Bearer credential is rejected rather
+ * than silently ignored.
+ */
+export function extractToken(headers: Headers, cookieName: string): string {
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) {
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
+    if (!match?.[1]) throw new UnauthorizedError('the Authorization header is not a Bearer token');
+    return match[1];
+  }
+  const cookie = readCookie(header(headers, 'cookie'), cookieName);
+  if (cookie === undefined) throw new UnauthorizedError('no token: send Authorization: Bearer or a cookie');
+  return cookie;
+}
+
+/** jose codes that mean "this token is not acceptable": a 401. */
+const REJECTED = new Set([
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  'ERR_JWT_INVALID',
+  'ERR_JWS_INVALID',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+]);
+
+export type VerifyOptions = Pick<Config, 'issuer' | 'audience' | 'algorithms' | 'clockToleranceSeconds'>;
+
+/**
+ * Verifies a JWT with an explicit algorithm allowlist, exact `iss` and `aud`, and `exp`
+ * and `sub` required. A bad token is an UnauthorizedError (with a jose `code` as cause);
+ * a JWKS that cannot be fetched or read is an UnavailableError: denied, never allowed.
+ */
+export async function verifyToken(
+  token: string,
+  keys: JWTVerifyGetKey,
+  options: VerifyOptions,
+): Promise<{ principal: Principal; claims: JWTPayload }> {
+  try {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: [...options.algorithms],
+      clockTolerance: options.clockToleranceSeconds,
+      requiredClaims: ['exp', 'sub'],
+    });
+    const sub = payload.sub as string;
+    return { principal: { sub, scopes: scopesFromClaims(payload) }, claims: payload };
+  } catch (error) {
+    if (error instanceof errors.JOSEError && REJECTED.has(error.code)) {
+      throw new UnauthorizedError(`the token was rejected (${error.code})`, { cause: error });
+    }
+    // Timeouts, refused connections, non-200 answers, unreadable key sets: the issuer's
+    // keys are unavailable. Never let the request through.
+    throw new UnavailableError('the token issuer keys are unavailable', 5, { cause: error });
+  }
+}

@@ -1,0 +1,60 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { BadRequestError } from '../core/errors.ts';
+import { PROBLEM_CONTENT_TYPE, toProblemResponse } from '../core/problem.ts';
+
+/** Headers every Signet answer carries. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': 'private, no-store',
+  'X-Content-Type-Options': 'nosniff',
+});
+
+/** A case-insensitive header lookup over a REST API (payload 1.0) event. */
+export function getHeader(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === lower) return value;
+  }
+  return undefined;
+}
+
+/** One query parameter; given twice it is ambiguous, so a 400. */
+export function getQuery(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>,
+  name: string,
+): string | undefined {
+  const many = event.multiValueQueryStringParameters?.[name];
+  if (many && many.length > 1) throw new BadRequestError(`the parameter "${name}" is given more than once`);
+  return event.queryStringParameters?.[name] ?? undefined;
+}
+
+/** True when the client prefers a JSON answer to a redirect. */
+export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
+  const accept = getHeader(event, 'accept');
+  return accept !== undefined && /(^|,)\s*application\/json\s*(;|,|$)/i.test(accept);
+}
+
+/** HEAD answers carry GET's status and headers with no body. */
+export function withoutBodyFor(
+  event: Pick<APIGatewayProxyEvent, 'httpMethod'>,
+  result: APIGatewayProxyResult,
+) {
+  return event.httpMethod === 'HEAD' ? { ...result, body: '' } : result;
+}
+
+/** An RFC 9457 problem+json answer for any error. */
+export function problemResult(error: unknown): APIGatewayProxyResult {
+  const { problem, headers } = toProblemResponse(error);
+  return {
+    statusCode: problem.status,
+    headers: { ...BASE_HEADERS, 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers },
+    body: JSON.stringify(problem),
+  };
+}
+
+export function jsonResult(statusCode: number, body: unknown, headers: Record<string, string> = {}) {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  } satisfies APIGatewayProxyResult;
+}
