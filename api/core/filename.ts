@@ -58,7 +58,11 @@ export function decodeMetadataValue(value: string): string {
   if (!match) return value;
   const [, encoding, text = ''] = match;
   if (encoding?.toLowerCase() === 'b') return Buffer.from(text, 'base64').toString('utf8');
-  const bytes = text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_, hex: string) => `%${hex}`);
+  // A literal "%" is legal in Q text: escape it before turning "=XX" into "%XX".
+  const bytes = text
+    .replace(/%/g, '%25')
+    .replace(/_/g, ' ')
+    .replace(/=([0-9a-f]{2})/gi, (_, hex: string) => `%${hex}`);
   try {
     return decodeURIComponent(bytes);
   } catch {

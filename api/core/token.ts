@@ -65,16 +65,15 @@ export async function verifyToken(
   keys: JWTVerifyGetKey,
   options: VerifyOptions,
 ): Promise<{ principal: Principal; claims: JWTPayload }> {
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, keys, {
+    ({ payload } = await jwtVerify(token, keys, {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: [...options.algorithms],
       clockTolerance: options.clockToleranceSeconds,
       requiredClaims: ['exp', 'sub'],
-    });
-    const sub = payload.sub as string;
-    return { principal: { sub, scopes: scopesFromClaims(payload) }, claims: payload };
+    }));
   } catch (error) {
     if (error instanceof errors.JOSEError && REJECTED.has(error.code)) {
       throw new UnauthorizedError(`the token was rejected (${error.code})`, { cause: error });
@@ -83,4 +82,8 @@ export async function verifyToken(
     // keys are unavailable. Never let the request through.
     throw new UnavailableError('the token issuer keys are unavailable', 5, { cause: error });
   }
+  // jose checks that `sub` is present, not that it is a usable string.
+  const { sub } = payload;
+  if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError('the token has no usable "sub"');
+  return { principal: { sub, scopes: scopesFromClaims(payload) }, claims: payload };
 }

@@ -24,8 +24,9 @@ export interface AuthorizerDeps {
  * stage, so a cached policy serves every route the token may reach; the routes check scopes.
  */
 export function stageWildcard(methodArn: string): string {
-  const [prefix, api, stage] = methodArn.split('/');
-  return `${prefix}/${api}/${stage}/*`;
+  // `arn:aws:execute-api:{region}:{account}:{api}` is the first `/`-part, the stage the second.
+  const [prefix, stage] = methodArn.split('/');
+  return `${prefix}/${stage}/*`;
 }
 
 /**

@@ -1,0 +1,340 @@
+/**
+ * `npm run bench`: every figure measured in this one run on this machine, printed and
+ * written to bench-results/ (git-ignored). Nothing here is asserted by tests.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { CdnSigner } from '../api/core/cdn-signer.ts';
+import { loadConfig } from '../api/core/config.ts';
+import { DownloadService } from '../api/core/download.ts';
+import { S3Signer } from '../api/core/s3-signer.ts';
+import { createAuthorizer } from '../api/handlers/authorizer.ts';
+import { createDownloadHandler } from '../api/handlers/download.ts';
+import { buildLambdas } from '../scripts/build.ts';
+import { startStack } from '../test/e2e/harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** µs per call: warm up, then the median of `rounds` timed batches of `n` calls. */
+async function perCall(fn: () => unknown, n = 2000, rounds = 5): Promise<number> {
+  for (let i = 0; i < Math.min(n, 500); i++) await fn();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000 / n);
+  }
+  return median(samples);
+}
+
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+// ---------------------------------------------------------------- 1. handlers in process
+async function handlerBench() {
+  const { privateKey: jwtKey, publicKey: jwtPublic } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(jwtPublic)), kid: 'bench', alg: 'RS256' };
+  const jwksServer = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((done) => jwksServer.listen(0, '127.0.0.1', done));
+  const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+
+  const dir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
+  const { privateKey: cfKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pemFile = join(dir, 'cf.pem');
+  await writeFile(pemFile, cfKey.export({ type: 'pkcs8', format: 'pem' }));
+  const config = loadConfig({
+    SIGNET_BUCKET: 'signet-bench',
+    SIGNET_REGION: 'us-east-1',
+    SIGNET_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net',
+    SIGNET_CF_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+    SIGNET_CF_PRIVATE_KEY_FILE: pemFile,
+    SIGNET_ISSUER: 'https://issuer.bench',
+    SIGNET_AUDIENCE: 'signet',
+    SIGNET_JWKS_URL: jwksUrl,
+  });
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const keys = createRemoteJWKSet(new URL(jwksUrl));
+  const authorizer = createAuthorizer({ config, keys, logger });
+  const s3 = new S3Client({
+    region: config.region,
+    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret', sessionToken: 'bench-session' },
+  });
+  const privateKey = createPrivateKey(cfKey.export({ type: 'pkcs8', format: 'pem' }));
+  const service = new DownloadService({
+    config,
+    // The object store stubbed at its port: the bench measures Signet, not the network.
+    store: { head: async () => ({ size: 1024, contentType: 'application/pdf', filename: undefined }) },
+    signers: {
+      s3: new S3Signer({
+        bucket: config.bucket,
+        region: config.region,
+        credentials: s3.config.credentials,
+        sha256: s3.config.sha256,
+        ttlSeconds: config.urlTtlSeconds,
+      }),
+      cdn: new CdnSigner({
+        origin: config.distributionOrigin as URL,
+        keyPairId: 'K2JCJMDEHXQW5F',
+        privateKey,
+      }),
+    },
+  });
+  const download = createDownloadHandler({ service, logger });
+  const token = await new SignJWT({ scope: 'downloads:read' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setIssuer(config.issuer)
+    .setAudience(config.audience)
+    .setSubject('bench-user')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(jwtKey);
+  const key = 'public/reports/Annual Report 2026.pdf';
+  const methodArn = `arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/d/${key}`;
+  const authEvent = {
+    type: 'REQUEST',
+    methodArn,
+    headers: { Authorization: `Bearer ${token}` },
+  } as unknown as APIGatewayRequestAuthorizerEvent;
+  const routeEvent = (via: string) =>
+    ({
+      httpMethod: 'GET',
+      headers: {},
+      pathParameters: { proxy: key },
+      queryStringParameters: { via },
+      multiValueQueryStringParameters: { via: [via] },
+      requestContext: { authorizer: {} },
+    }) as unknown as APIGatewayProxyEvent;
+
+  async function request(via: string) {
+    const policy = await authorizer(authEvent);
+    const event = routeEvent(via);
+    event.requestContext.authorizer = { ...policy.context, principalId: policy.principalId };
+    const result = await download(event);
+    if (result.statusCode !== 302)
+      throw new Error(`bench request answered ${result.statusCode}: ${result.body}`);
+  }
+
+  const handlerS3 = await perCall(() => request('s3'));
+  const handlerCdn = await perCall(() => request('cdn'));
+  const verify = await perCall(() =>
+    jwtVerify(token, keys, {
+      issuer: config.issuer,
+      audience: config.audience,
+      algorithms: ['RS256', 'ES256'],
+    }),
+  );
+  const sigv4 = new SignatureV4({
+    service: 's3',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret', sessionToken: 'bench-session' },
+    sha256: s3.config.sha256,
+    uriEscapePath: false,
+  });
+  const presign = await perCall(() =>
+    sigv4.presign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'https:',
+        hostname: 'signet-bench.s3.us-east-1.amazonaws.com',
+        path: '/public/reports/Annual%20Report%202026.pdf',
+        query: { 'response-content-disposition': 'attachment; filename="Annual Report 2026.pdf"' },
+        headers: { host: 'signet-bench.s3.us-east-1.amazonaws.com' },
+      }),
+      { expiresIn: 300 },
+    ),
+  );
+  const policy = Buffer.from(
+    '{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/files/x","Condition":{"DateLessThan":{"AWS:EpochTime":1700000000}}}]}',
+  );
+  const rsa = await perCall(() => rsaSign('sha1', policy, privateKey), 500);
+
+  jwksServer.close();
+  s3.destroy();
+  await rm(dir, { recursive: true, force: true });
+  return {
+    unit: 'µs per request',
+    handler: { s3: round(handlerS3), cdn: round(handlerCdn) },
+    floors: { jwtVerify: round(verify), sigv4Presign: round(presign), rsaSha1Sign: round(rsa) },
+    ratio: {
+      s3: round(handlerS3 / (verify + presign), 2),
+      cdn: round(handlerCdn / (verify + rsa), 2),
+    },
+    target: 'ratio ≤ 1.5',
+  };
+}
+
+// ---------------------------------------------------------------- 2. through the edge
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  statuses: Record<string, number>;
+  fiveXx: number;
+}
+
+/** A bounded closed-loop load: `concurrency` keep-alive clients for `seconds`, 127.0.0.1 only. */
+async function load(url: string, headers: Record<string, string>, seconds: number, concurrency: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const deadline = performance.now() + seconds * 1000;
+  const once = () =>
+    new Promise<void>((done, fail) => {
+      const start = performance.now();
+      const req = request(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - start);
+          const key = String(res.statusCode);
+          statuses[key] = (statuses[key] ?? 0) + 1;
+          done();
+        });
+      });
+      req.on('error', fail);
+      req.end();
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) await once();
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) =>
+    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0, 2);
+  return {
+    requests: latencies.length,
+    rps: Math.round(latencies.length / elapsed),
+    p50Ms: pick(0.5),
+    p99Ms: pick(0.99),
+    statuses,
+    fiveXx: Object.entries(statuses)
+      .filter(([s]) => s.startsWith('5'))
+      .reduce((sum, [, n]) => sum + n, 0),
+  } satisfies LoadResult;
+}
+
+async function edgeBench() {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+  // The constant-302 baseline runs in its own process, like the stack.
+  const baseline = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('node:http').createServer((q,s)=>{s.writeHead(302,{Location:'https://example.invalid/x'});s.end()}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const baselinePort = await new Promise<string>((done) =>
+    baseline.stdout?.once('data', (d) => done(String(d).trim())),
+  );
+  const constant = await load(`http://127.0.0.1:${baselinePort}/d/x`, {}, seconds, concurrency);
+  baseline.kill();
+
+  const stack = await startStack();
+  try {
+    const token = await stack.token({ scope: 'downloads:read' });
+    const url = (via: string) => `${stack.endpoints.edge}/d/public/welcome.txt?via=${via}`;
+    const auth = { Authorization: `Bearer ${token}` };
+    const viaS3 = await load(url('s3'), auth, seconds, concurrency);
+    const viaCdn = await load(url('cdn'), auth, seconds, concurrency);
+    return {
+      seconds,
+      concurrency,
+      constant302: constant,
+      edge: { s3: viaS3, cdn: viaCdn },
+      ratioRps: { s3: round(viaS3.rps / constant.rps, 3), cdn: round(viaCdn.rps / constant.rps, 3) },
+      target: 'zero 5xx',
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+// ---------------------------------------------------------------- 3. bundles
+function wallMs(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const out = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
+    if (out.status !== 0) throw new Error(`node ${args.join(' ')} exited ${out.status}`);
+    samples.push(performance.now() - start);
+  }
+  return median(samples);
+}
+
+async function bundleBench() {
+  const dir = await mkdtemp(join(tmpdir(), 'signet-bundles-'));
+  const infos = await buildLambdas(dir);
+  const env = {
+    SIGNET_BUCKET: 'signet-bench',
+    SIGNET_REGION: 'us-east-1',
+    SIGNET_ISSUER: 'https://issuer.bench',
+    SIGNET_AUDIENCE: 'signet',
+    SIGNET_JWKS_URL: 'https://issuer.bench/jwks.json',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    NODE_NO_WARNINGS: '1',
+  };
+  const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
+  const empty = wallMs(['-e', ''], env, runs);
+  const bundles = infos.map((info) => ({
+    name: info.name,
+    gzipKiB: round(info.gzipBytes / 1024),
+    rawKiB: round(info.bytes / 1024),
+    importMs: round(
+      wallMs(['--input-type=module', '-e', `await import(${JSON.stringify(info.file)})`], env, runs) - empty,
+    ),
+  }));
+  await rm(dir, { recursive: true, force: true });
+  return {
+    emptyNodeStartMs: round(empty),
+    bundles,
+    targets: { authorizerGzipKiB: 40, downloadGzipKiB: 200 },
+  };
+}
+
+// ---------------------------------------------------------------- run
+console.log('Signet bench: every figure from this run, on this machine.\n');
+results.handlers = await handlerBench();
+console.log('1. authorizer + download handler in process (object store stubbed):');
+console.log(JSON.stringify(results.handlers, null, 2));
+results.bundles = await bundleBench();
+console.log('\n2. Lambda bundles (gzip size; import time over an empty node start):');
+console.log(JSON.stringify(results.bundles, null, 2));
+results.edge = await edgeBench();
+console.log('\n3. through the local edge, GET /d/* answered 302, beside a constant-302 node:http server:');
+console.log(JSON.stringify(results.edge, null, 2));
+
+const outDir = join(ROOT, 'bench-results');
+await mkdir(outDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const json = `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`;
+await writeFile(join(outDir, `bench-${stamp}.json`), json);
+await writeFile(join(outDir, 'latest.json'), json);
+console.log(`\nwritten to bench-results/bench-${stamp}.json and bench-results/latest.json`);

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { type GatewayResponseType, gatewayResponse } from '../gateway-responses.ts';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
+
+/** One REST API method: a resource path such as `/d/{proxy+}`, Lambda proxy integration. */
+export interface Route {
+  readonly methods: readonly string[];
+  readonly resource: string;
+  /** Whether the REQUEST authorizer guards it. */
+  readonly authorize: boolean;
+  readonly handler: ProxyHandler;
+}
+
+export interface LocalRestApiOptions {
+  readonly routes: readonly Route[];
+  readonly authorizer: AuthorizerHandler;
+  readonly region: string;
+  /** Default `000000000000`. */
+  readonly accountId?: string;
+  /** Default `local`. */
+  readonly apiId?: string;
+  /** Default `local`. */
+  readonly stage?: string;
+}
+
+export interface HttpRequest {
+  readonly method: string;
+  /** Path and query exactly as received. */
+  readonly rawUrl: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+  readonly sourceIp: string;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: string | Buffer;
+}
+
+interface CompiledRoute extends Route {
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.resource
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)(\+?)\}$/.exec(segment);
+      if (!param?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return param[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  return { ...route, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** IAM's `*` (any run) and `?` (one character) over a resource ARN. */
+function arnMatches(pattern: string, arn: string): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(arn);
+}
+
+function toList<T>(value: T | readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+/** Evaluates an authorizer's policy as API Gateway does: an explicit Deny wins, else an Allow is needed. */
+export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  let allowed = false;
+  for (const statement of result.policyDocument?.Statement ?? []) {
+    const s = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
+    const actionMatches = toList(s.Action).some(
+      (a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke',
+    );
+    const resourceMatches = toList(s.Resource).some((r) => arnMatches(r, methodArn));
+    if (!actionMatches || !resourceMatches) continue;
+    if (s.Effect === 'Deny') return false;
+    if (s.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+function single(headers: HttpRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? (value.at(-1) ?? '') : value;
+  }
+  return out;
+}
+
+function multi(headers: HttpRequest['headers']): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? [...value] : [value];
+  }
+  return out;
+}
+
+function parseQuery(
+  raw: string,
+): { single: Record<string, string>; multi: Record<string, string[]> } | undefined {
+  const singleValues: Record<string, string> = {};
+  const multiValues: Record<string, string[]> = {};
+  if (!raw) return { single: singleValues, multi: multiValues };
+  for (const pair of raw.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(eq === -1 ? pair : pair.slice(0, eq));
+      value = eq === -1 ? '' : decodeURIComponent(pair.slice(eq + 1));
+    } catch {
+      return undefined;
+    }
+    singleValues[name] = value;
+    multiValues[name] = [...(multiValues[name] ?? []), value];
+  }
+  return { single: singleValues, multi: multiValues };
+}
+
+function lambdaContext(name: string): Context {
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function gateway(type: GatewayResponseType): HttpResponse {
+  const response = gatewayResponse(type);
+  return {
+    statusCode: response.statusCode,
+    headers: { ...response.headers },
+    body: JSON.stringify(response.body),
+  };
+}
+
+function isProxyResult(value: unknown): value is APIGatewayProxyResult {
+  const result = value as APIGatewayProxyResult | undefined;
+  return (
+    typeof result === 'object' &&
+    result !== null &&
+    Number.isInteger(result.statusCode) &&
+    (result.body === undefined || typeof result.body === 'string')
+  );
+}
+
+/**
+ * The local API Gateway REST API: matches a resource, runs the REQUEST authorizer and
+ * evaluates its IAM policy against the method ARN, then invokes the Lambda proxy handler
+ * (payload 1.0) with the authorizer's context. The gateway's own rejections come from the
+ * same Gateway Responses table the deployed API uses.
+ */
+export class LocalRestApi {
+  readonly #routes: readonly CompiledRoute[];
+  readonly #options: Required<LocalRestApiOptions>;
+
+  constructor(options: LocalRestApiOptions) {
+    this.#options = { accountId: '000000000000', apiId: 'local', stage: 'local', ...options };
+    this.#routes = options.routes.map(compile);
+  }
+
+  async handle(request: HttpRequest): Promise<HttpResponse> {
+    const queryAt = request.rawUrl.indexOf('?');
+    const rawPath = queryAt === -1 ? request.rawUrl : request.rawUrl.slice(0, queryAt);
+    const query = parseQuery(queryAt === -1 ? '' : request.rawUrl.slice(queryAt + 1));
+    if (!query) return gateway('DEFAULT_4XX');
+
+    let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    for (const route of this.#routes) {
+      const match = route.pattern.exec(rawPath);
+      if (!match || !route.methods.includes(request.method)) continue;
+      const params: Record<string, string> = {};
+      try {
+        route.names.forEach((name, i) => {
+          params[name] = decodeURIComponent(match[i + 1] ?? '');
+        });
+      } catch {
+        return gateway('DEFAULT_4XX');
+      }
+      matched = { route, params };
+      break;
+    }
+    if (!matched) return gateway('MISSING_AUTHENTICATION_TOKEN');
+    const { route, params } = matched;
+
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return gateway('DEFAULT_4XX');
+    }
+    const { accountId, apiId, stage, region } = this.#options;
+    const resourcePath = route.resource.replace(/^\//, '');
+    const methodArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${request.method}/${rawPath.replace(/^\//, '')}`;
+    const headers = single(request.headers);
+    const multiValueHeaders = multi(request.headers);
+    const requestContext = {
+      accountId,
+      apiId,
+      stage,
+      httpMethod: request.method,
+      path: `/${stage}${path}`,
+      resourcePath: route.resource,
+      resourceId: resourcePath,
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      protocol: 'HTTP/1.1',
+      identity: { sourceIp: request.sourceIp, userAgent: headers['user-agent'] ?? null },
+    } as unknown as APIGatewayProxyEvent['requestContext'];
+
+    let authorizerContext: Record<string, unknown> | null = null;
+    if (route.authorize) {
+      const event = {
+        type: 'REQUEST',
+        methodArn,
+        resource: route.resource,
+        path,
+        httpMethod: request.method,
+        headers,
+        multiValueHeaders,
+        queryStringParameters: query.single,
+        multiValueQueryStringParameters: query.multi,
+        pathParameters: params,
+        stageVariables: null,
+        requestContext,
+      } as unknown as APIGatewayRequestAuthorizerEvent;
+      let result: APIGatewayAuthorizerResult;
+      try {
+        result = await this.#options.authorizer(event, lambdaContext('authorizer'));
+      } catch (error) {
+        return gateway(
+          error instanceof Error && error.message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE',
+        );
+      }
+      if (!result?.policyDocument || typeof result.principalId !== 'string') {
+        return gateway('AUTHORIZER_CONFIGURATION_ERROR');
+      }
+      if (!policyAllows(result, methodArn)) return gateway('ACCESS_DENIED');
+      authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
+    }
+
+    const event: APIGatewayProxyEvent = {
+      resource: route.resource,
+      path,
+      httpMethod: request.method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: Object.keys(query.single).length ? query.single : null,
+      multiValueQueryStringParameters: Object.keys(query.multi).length ? query.multi : null,
+      pathParameters: params,
+      stageVariables: null,
+      requestContext: { ...requestContext, authorizer: authorizerContext },
+      body: request.body === '' ? null : request.body,
+      isBase64Encoded: false,
+    };
+    let result: unknown;
+    try {
+      result = await route.handler(event, lambdaContext(route.resource));
+    } catch {
+      return gateway('DEFAULT_5XX');
+    }
+    if (!isProxyResult(result)) return gateway('DEFAULT_5XX');
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+      out[name] = values.map(String);
+    const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+    return { statusCode: result.statusCode, headers: out, body };
+  }
+}

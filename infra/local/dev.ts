@@ -1,0 +1,189 @@
+import { readdir, readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join, relative, sep } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildEdgeFunctions } from '../../edge/build.ts';
+import {
+  type AuthorizerHandler,
+  type LocalRestApi,
+  type ProxyHandler,
+  LocalRestApi as RestApi,
+} from './api-gateway.ts';
+import { startDynamo } from './dynamo.ts';
+import { startEdge } from './edge.ts';
+import { loadEdgeFunction } from './edge-runtime.ts';
+import { startIssuer } from './issuer.ts';
+import { activeKey, ensureKeyGroup, type KeyEntry, readKeyGroup, trustedKeys } from './key-group.ts';
+import { startLocalS3 } from './s3.ts';
+import { type Endpoints, ensureCredentials, paths, writeJson } from './state.ts';
+
+export const LOCAL_BUCKET = 'signet-local';
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_AUDIENCE = 'signet';
+
+export interface DevOptions {
+  /** The state folder (`.signet`). */
+  readonly stateDir: string;
+  /** Edge (CloudFront stand-in) port; 0 for random. SPEC default 8080. */
+  readonly edgePort: number;
+  /** S3 port; 0 for random. SPEC default 9000. */
+  readonly s3Port: number;
+  /** Dev issuer (JWKS) port; 0 for random. Default 8081. */
+  readonly issuerPort: number;
+  /** DynamoDB-compatible server port; 0 for random. Default 8000. */
+  readonly dynamodbPort: number;
+  /** Folder whose files are uploaded on start, keyed by their relative path. */
+  readonly samplesDir: string;
+  /** The environment to read settings from and to set for the handlers (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface DevStack {
+  readonly endpoints: Endpoints;
+  readonly sampleKeys: readonly string[];
+  close(): Promise<void>;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((done) => server.close(() => done()));
+}
+
+/**
+ * `signet dev`: the whole gateway on 127.0.0.1 — local S3 (SigV4-checked), a DynamoDB
+ * stand-in, the dev issuer, the REST API stand-in running the real handlers, and the edge
+ * running the real CloudFront Functions — with state kept under `stateDir`.
+ */
+export async function startDev(options: DevOptions): Promise<DevStack> {
+  const env = options.env ?? process.env;
+  const dir = options.stateDir;
+  const credentials = await ensureCredentials(dir);
+  let keyGroup: KeyEntry[] = await ensureKeyGroup(dir);
+  const active = activeKey(keyGroup);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+
+  try {
+    const s3 = await startLocalS3({
+      port: options.s3Port,
+      directory: paths(dir).s3,
+      credentials,
+      region: LOCAL_REGION,
+      buckets: [LOCAL_BUCKET],
+    });
+    closers.push(() => s3.close());
+    const dynamo = await startDynamo({ port: options.dynamodbPort, directory: paths(dir).dynamodb });
+    closers.push(() => dynamo.close());
+    const issuer = await startIssuer(dir, options.issuerPort);
+    closers.push(() => closeServer(issuer.server));
+
+    const edgeCode = await buildEdgeFunctions();
+    const s3Client = new S3Client({
+      region: LOCAL_REGION,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials,
+    });
+    closers.push(async () => s3Client.destroy());
+
+    let restApi: LocalRestApi | undefined;
+    // Re-read the key group at most once a second, so `signet keys` changes reach the edge.
+    let keysReadAt = 0;
+    let keys = trustedKeys(keyGroup);
+    const edge = await startEdge({
+      port: options.edgePort,
+      api: () => restApi,
+      trustedKeys: () => {
+        if (Date.now() - keysReadAt > 1000) {
+          keysReadAt = Date.now();
+          void readKeyGroup(dir).then((entries) => {
+            if (entries) {
+              keyGroup = entries;
+              keys = trustedKeys(entries);
+            }
+          });
+        }
+        return keys;
+      },
+      viewerRequest: loadEdgeFunction(edgeCode.viewerRequest),
+      viewerResponse: loadEdgeFunction(edgeCode.viewerResponse),
+      origin: {
+        endpoint: new URL(s3.endpoint),
+        bucket: LOCAL_BUCKET,
+        region: LOCAL_REGION,
+        credentials,
+        sha256: s3Client.config.sha256,
+      },
+    });
+    closers.push(() => closeServer(edge.server));
+
+    // The handlers read their settings from the environment at import, as on Lambda.
+    Object.assign(env, {
+      SIGNET_BUCKET: LOCAL_BUCKET,
+      SIGNET_REGION: LOCAL_REGION,
+      AWS_REGION: LOCAL_REGION,
+      SIGNET_S3_ENDPOINT: s3.endpoint,
+      SIGNET_DISTRIBUTION_DOMAIN: edge.url,
+      SIGNET_CF_KEY_PAIR_ID: active.id,
+      SIGNET_CF_PRIVATE_KEY_FILE: paths(dir).privateKey(active.name),
+      SIGNET_ISSUER: issuer.url,
+      SIGNET_AUDIENCE: LOCAL_AUDIENCE,
+      SIGNET_JWKS_URL: issuer.jwks,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    });
+    delete env.AWS_SESSION_TOKEN;
+    delete env.AWS_PROFILE;
+    env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    const [{ handler: authorizer }, { handler: download }] = await Promise.all([
+      import('../../api/handlers/authorizer.ts'),
+      import('../../api/handlers/download.ts'),
+    ]);
+    restApi = new RestApi({
+      region: LOCAL_REGION,
+      authorizer: authorizer as AuthorizerHandler,
+      routes: [
+        {
+          methods: ['GET', 'HEAD'],
+          resource: '/d/{proxy+}',
+          authorize: true,
+          handler: download as ProxyHandler,
+        },
+      ],
+    });
+
+    const sampleKeys: string[] = [];
+    for (const file of await listFiles(options.samplesDir)) {
+      const key = relative(options.samplesDir, file).split(sep).join('/');
+      await s3Client.send(
+        new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: key, Body: await readFile(file) }),
+      );
+      sampleKeys.push(key);
+    }
+
+    const endpoints: Endpoints = {
+      edge: edge.url,
+      s3: s3.endpoint,
+      bucket: LOCAL_BUCKET,
+      region: LOCAL_REGION,
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      dynamodb: dynamo.endpoint,
+      issuer: issuer.url,
+      audience: LOCAL_AUDIENCE,
+      jwks: issuer.jwks,
+    };
+    await writeJson(paths(dir).endpoints, endpoints, { secret: true });
+    return { endpoints, sampleKeys: sampleKeys.sort(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+// Runs built CloudFront Functions code the way CloudFront does: a script in its own realm with
+// only the JavaScript built-ins (no require, process, module, fetch, timers, eval), called
+// through its global `handler`. The local edge runs the very code that is deployed.
+import { createContext, Script } from 'node:vm';
+
+/** Longest a single call may run synchronously before it is aborted, in milliseconds. */
+export const EDGE_CALL_TIMEOUT_MILLIS = 50;
+
+const EVENT_SLOT = '__signetEdgeEvent';
+
+// The event crosses into the function's realm as JSON and the result comes back as JSON, as
+// with CloudFront: the function sees no object of ours (nothing to climb out through) and the
+// caller gets plain data. An async handler's result is serialized once it settles.
+const CALL = `(function (event) {
+  var result = handler(event);
+  return result && typeof result.then === 'function' ? result.then(JSON.stringify) : JSON.stringify(result);
+})(JSON.parse(globalThis.${EVENT_SLOT}))`;
+
+function fromJson(json: unknown): unknown {
+  return typeof json === 'string' ? (JSON.parse(json) as unknown) : undefined;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/**
+ * Loads built edge code in a fresh `node:vm` context and returns its global `handler` (its
+ * result as plain data, or a Promise of it for an async handler); each call's synchronous run
+ * is cut off after {@link EDGE_CALL_TIMEOUT_MILLIS}. Throws if the code defines no `handler`.
+ */
+export function loadEdgeFunction(code: string): (event: unknown) => unknown {
+  // A fresh context holds the JS built-ins only; string evaluation is off, as at the edge.
+  const context = createContext(
+    {},
+    { name: 'cloudfront-function', codeGeneration: { strings: false, wasm: false } },
+  ) as Record<string, unknown>;
+  new Script(code, { filename: 'cloudfront-function.js' }).runInContext(context, {
+    timeout: EDGE_CALL_TIMEOUT_MILLIS,
+  });
+  const kind = new Script('typeof handler').runInContext(context) as unknown;
+  if (kind !== 'function') {
+    throw new Error(`the edge code defines no function handler (typeof handler is ${String(kind)})`);
+  }
+
+  const call = new Script(CALL, { filename: 'cloudfront-call.js' });
+  return (event: unknown): unknown => {
+    context[EVENT_SLOT] = JSON.stringify(event);
+    try {
+      const result = call.runInContext(context, { timeout: EDGE_CALL_TIMEOUT_MILLIS }) as unknown;
+      return isThenable(result) ? Promise.resolve(result).then(fromJson) : fromJson(result);
+    } finally {
+      delete context[EVENT_SLOT];
+    }
+  };
+}

@@ -1,0 +1,268 @@
+import type { KeyObject } from 'node:crypto';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
+import type { LocalRestApi } from './api-gateway.ts';
+import { verifyCloudFrontUrl } from './cloudfront-url.ts';
+
+type EdgeFunction = (event: unknown) => unknown;
+
+export interface EdgeOptions {
+  /** 0 for a random port. */
+  readonly port: number;
+  /** The REST API; undefined until the handlers are loaded (answered 503 until then). */
+  readonly api: () => LocalRestApi | undefined;
+  /** Key-Pair-Id → public key of every key in the key group; read on each request (rotation). */
+  readonly trustedKeys: () => ReadonlyMap<string, KeyObject>;
+  readonly viewerRequest: EdgeFunction;
+  readonly viewerResponse: EdgeFunction;
+  /** The private bucket behind `/files/*`, reached with SigV4 like Origin Access Control. */
+  readonly origin: {
+    readonly endpoint: URL;
+    readonly bucket: string;
+    readonly region: string;
+    readonly credentials: AwsCredentialIdentity;
+    readonly sha256: ChecksumConstructor | HashConstructor;
+  };
+  /** Called once the port is known, before the first request: the public origin, e.g. http://127.0.0.1:8080. */
+  readonly onListening?: (origin: string) => void;
+}
+
+/** Headers a proxy must not forward (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+/** Viewer headers the S3 origin receives (like an origin request policy). */
+const ORIGIN_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
+
+function problem(res: ServerResponse, status: number, slug: string, title: string, detail: string): void {
+  const body = JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
+  res.writeHead(status, {
+    'Content-Type': 'application/problem+json',
+    'Cache-Control': 'private, no-store',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
+
+function fields(entries: Iterable<[string, string]>): FunctionFields {
+  const out: FunctionFields = {};
+  for (const [name, value] of entries) {
+    const existing = out[name];
+    if (!existing) out[name] = { value };
+    else existing.multiValue = [...(existing.multiValue ?? [{ value: existing.value }]), { value }];
+  }
+  return out;
+}
+
+/** Raw `name=value` pairs of a query, values still percent-encoded (as CloudFront Functions see them). */
+function rawQueryPairs(query: string): [string, string][] {
+  return query
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    });
+}
+
+/**
+ * The CloudFront stand-in: routes like the distribution (`/d/*`, `/p/*`, `/links*` to the
+ * REST API; `/files/*` to the private bucket), checks CloudFront signed URLs against the
+ * key group before any function runs, and runs the very same built CloudFront Functions
+ * on viewer-request and viewer-response.
+ */
+export async function startEdge(options: EdgeOptions): Promise<{ url: string; server: Server }> {
+  const signer = new SignatureV4({
+    service: 's3',
+    region: options.origin.region,
+    credentials: options.origin.credentials,
+    sha256: options.origin.sha256,
+    uriEscapePath: false,
+  });
+  let publicOrigin = '';
+
+  async function api(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
+    const restApi = options.api();
+    if (!restApi) {
+      problem(res, 503, 'unavailable', 'Service Unavailable', 'the API is starting');
+      return;
+    }
+    const answer = await restApi.handle({
+      method: req.method ?? 'GET',
+      rawUrl,
+      headers: req.headers,
+      body: await readBody(req),
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    });
+    const body = req.method === 'HEAD' ? '' : answer.body;
+    res.writeHead(answer.statusCode, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+    res.end(body);
+  }
+
+  async function files(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      problem(res, 405, 'method-not-allowed', 'Method Not Allowed', 'only GET and HEAD reach /files/');
+      return;
+    }
+    const verdict = verifyCloudFrontUrl({
+      origin: publicOrigin,
+      rawPath: rawUrl,
+      keys: options.trustedKeys(),
+      now: new Date(),
+      clientIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+    });
+    if (!verdict.ok) {
+      problem(res, 403, 'forbidden', 'Forbidden', `the signed URL was rejected (${verdict.code})`);
+      return;
+    }
+
+    const headerEntries = Object.entries(req.headers).flatMap(([name, value]) =>
+      name === 'cookie' || value === undefined
+        ? []
+        : (Array.isArray(value) ? value : [value]).map((v) => [name, v] as [string, string]),
+    );
+    const viewerRequest = {
+      method: req.method,
+      uri: verdict.path,
+      querystring: fields(rawQueryPairs(verdict.query)),
+      headers: fields(headerEntries),
+      cookies: {},
+    };
+    const requestEvent = {
+      version: '1.0',
+      context: {
+        distributionDomainName: new URL(publicOrigin).host,
+        eventType: 'viewer-request',
+        requestId: '',
+      },
+      viewer: { ip: req.socket.remoteAddress ?? '127.0.0.1' },
+      request: viewerRequest,
+    };
+    const afterRequest = options.viewerRequest(requestEvent) as typeof viewerRequest & {
+      statusCode?: number;
+    };
+    if (typeof afterRequest.statusCode === 'number') {
+      res.writeHead(afterRequest.statusCode);
+      res.end();
+      return;
+    }
+
+    // Origin request: the bucket, the key from the rewritten URI, SigV4 like OAC, no query.
+    const { endpoint, bucket } = options.origin;
+    const originHeaders: Record<string, string> = { host: endpoint.host };
+    for (const name of ORIGIN_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === 'string') originHeaders[name] = value;
+    }
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: req.method,
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/${bucket}${afterRequest.uri}`,
+        headers: originHeaders,
+      }),
+    );
+    const originResponse = await new Promise<IncomingMessage>((resolve, reject) => {
+      const out = httpRequest(
+        {
+          host: endpoint.hostname,
+          port: endpoint.port,
+          method: signed.method,
+          path: signed.path,
+          headers: signed.headers,
+        },
+        resolve,
+      );
+      out.on('error', reject);
+      out.end();
+    });
+    const status = originResponse.statusCode ?? 502;
+    if (status >= 400) {
+      // CloudFront Functions do not run on errors; the viewer gets a problem+json answer.
+      originResponse.resume();
+      if (status === 403 || status === 404) {
+        // S3 says 403 for a missing key without s3:ListBucket; viewers see 404 either way.
+        problem(res, 404, 'not-found', 'Not Found', 'no such object');
+      } else if (status === 412 || status === 416) {
+        const title = status === 412 ? 'Precondition Failed' : 'Range Not Satisfiable';
+        problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', title, title);
+      } else {
+        problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the origin failed to answer');
+      }
+      return;
+    }
+
+    const responseHeaders: FunctionFields = {};
+    for (const [name, value] of Object.entries(originResponse.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-amz-')) continue;
+      responseHeaders[name] = { value: Array.isArray(value) ? value.join(', ') : value };
+    }
+    const responseEvent = {
+      ...requestEvent,
+      context: { ...requestEvent.context, eventType: 'viewer-response' },
+      request: afterRequest,
+      response: {
+        statusCode: status,
+        statusDescription: originResponse.statusMessage ?? '',
+        headers: responseHeaders,
+        cookies: {},
+      },
+    };
+    const afterResponse = options.viewerResponse(responseEvent) as { headers?: FunctionFields };
+    const finalHeaders = afterResponse.headers ?? responseHeaders;
+    const out: Record<string, string> = {};
+    for (const [name, field] of Object.entries(finalHeaders)) out[name] = field.value;
+    out['x-cache'] = 'Miss from cloudfront (signet local)';
+    res.writeHead(status, out);
+    originResponse.pipe(res);
+  }
+
+  const server = createServer((req, res) => {
+    const rawUrl = req.url ?? '/';
+    const path = rawUrl.split('?', 1)[0] ?? '/';
+    const route =
+      path.startsWith('/d/') || path.startsWith('/p/') || path === '/links' || path.startsWith('/links/')
+        ? api
+        : path.startsWith('/files/')
+          ? files
+          : undefined;
+    if (!route) {
+      problem(res, 404, 'not-found', 'Not Found', 'no such route');
+      return;
+    }
+    route(req, res, rawUrl).catch(() => {
+      if (!res.headersSent) problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the edge failed to answer');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((done) => server.listen(options.port, '127.0.0.1', done));
+  publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  options.onListening?.(publicOrigin);
+  return { url: publicOrigin, server };
+}

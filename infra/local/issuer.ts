@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { paths, readJson, writeJson } from './state.ts';
+
+/** The dev issuer signs RS256: the cheapest verification for the authorizer. */
+const ALG = 'RS256';
+
+interface StoredKey {
+  readonly kid: string;
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+}
+
+/** The issuer's key pair: made on first start, kept under the state folder. */
+export async function ensureIssuerKey(dir: string): Promise<StoredKey> {
+  const file = paths(dir).issuerKey;
+  const existing = await readJson<StoredKey>(file);
+  if (existing) return existing;
+  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+  const kid = randomUUID();
+  const key: StoredKey = {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALG, use: 'sig' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' },
+  };
+  await writeJson(file, key, { secret: true });
+  return key;
+}
+
+export interface MintOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Default `dev-user`. */
+  readonly sub?: string;
+  /** Space-separated scopes. Default `downloads:read`. */
+  readonly scope?: string;
+  /** Lifetime in seconds. Default 3600. */
+  readonly ttlSeconds?: number;
+}
+
+/** A JWT from the local dev issuer. */
+export async function mintToken(dir: string, options: MintOptions): Promise<string> {
+  const key = await ensureIssuerKey(dir);
+  const privateKey = await importJWK(key.privateJwk, ALG);
+  return new SignJWT({ scope: options.scope ?? 'downloads:read' })
+    .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setSubject(options.sub ?? 'dev-user')
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? 3600))
+    .sign(privateKey);
+}
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** Serves the issuer's JWKS on 127.0.0.1. */
+export async function startIssuer(
+  dir: string,
+  port: number,
+): Promise<{ url: string; jwks: string; server: Server }> {
+  const key = await ensureIssuerKey(dir);
+  const body = JSON.stringify({ keys: [key.publicJwk] });
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === JWKS_PATH) {
+      res.writeHead(200, { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'max-age=300' });
+      res.end(body);
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'application/problem+json' });
+    res.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no such path' }));
+  });
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, jwks: `${url}${JWKS_PATH}`, server };
+}

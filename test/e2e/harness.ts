@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mintToken } from '../../infra/local/issuer.ts';
+import type { Endpoints } from '../../infra/local/state.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface RunningStack {
+  readonly endpoints: Endpoints;
+  readonly stateDir: string;
+  /** Everything the stack printed so far. */
+  readonly output: () => string;
+  /** A token from the stack's dev issuer (the code behind `signet token`). */
+  token(options?: { sub?: string; scope?: string; ttl?: number }): Promise<string>;
+  stop(): Promise<number | null>;
+}
+
+function run(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => {
+    if (child.exitCode !== null) done(child.exitCode);
+    else child.once('exit', (code) => done(code));
+  });
+}
+
+/** Runs a `signet` CLI command to completion and returns its stdout. */
+export async function signet(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/signet.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    err += chunk;
+  });
+  const code = await run(child);
+  if (code !== 0) throw new Error(`signet ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+/**
+ * Starts the real local stack (`signet dev`) as a child process on random ports with its
+ * own state folder, and waits until it says it is running.
+ */
+export async function startStack(
+  options: { stateDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningStack> {
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'signet-e2e-')));
+  const env = {
+    SIGNET_STATE_DIR: stateDir,
+    PORT: '0',
+    S3_PORT: '0',
+    ISSUER_PORT: '0',
+    DYNAMODB_PORT: '0',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'bin/signet.js'), 'dev'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const started = Date.now();
+  while (!output.includes('Signet is running locally.')) {
+    if (child.exitCode !== null) throw new Error(`signet dev exited ${child.exitCode}:\n${output}`);
+    if (Date.now() - started > 45_000) {
+      child.kill('SIGKILL');
+      throw new Error(`signet dev did not start in 45 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
+  return {
+    endpoints,
+    stateDir,
+    output: () => output,
+    token: ({ sub = 'dev-user', scope = 'downloads:read', ttl = 600 } = {}) =>
+      mintToken(stateDir, {
+        issuer: endpoints.issuer,
+        audience: endpoints.audience,
+        sub,
+        scope,
+        ttlSeconds: ttl,
+      }),
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await run(child);
+      if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { decodeExtended, parse } from 'content-disposition';
+import { describe, expect, it } from 'vitest';
+import {
+  asciiFallback,
+  contentDisposition,
+  decodeMetadataValue,
+  resolveFilename,
+  sanitizeFilename,
+} from '../../api/core/filename.ts';
+
+const bytes = (value: string) => Buffer.byteLength(value, 'utf8');
+const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
+
+describe('sanitizeFilename', () => {
+  it.each([
+    ['a plain name', 'report.pdf', 'report.pdf'],
+    ['a POSIX path', 'a/b/c.txt', 'c.txt'],
+    ['a Windows path', 'C:\\Users\\x\\y.txt', 'y.txt'],
+    ['a climbing path', '../../etc/passwd', 'passwd'],
+    ['CR and LF', 'a\r\nb.txt', 'ab.txt'],
+    ['NUL, TAB, DEL and C1', 'a\u0000b\tc\u007fd\u0085.txt', 'abcd.txt'],
+    ['a right-to-left override', 'invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    ['bidi isolates and marks', '\u2066a\u2069\u200e\u200f\u061cb.txt', 'ab.txt'],
+    ['decomposed accents (NFD)', 'e\u0301te\u0301.txt', 'été.txt'],
+    ['surrounding spaces', '  spaced.txt  ', 'spaced.txt'],
+    ['trailing dots and spaces', 'name. . ', 'name'],
+    ['inner dots', 'a..b.tar.gz', 'a..b.tar.gz'],
+    ['emoji', '🎉 party.png', '🎉 party.png'],
+    ['CJK', '報告書.pdf', '報告書.pdf'],
+  ])('cleans %s', (_, raw, expected) => {
+    // Act
+    const name = sanitizeFilename(raw);
+
+    // Assess
+    expect(name).toBe(expected);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['spaces only', '   '],
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a directory', 'folder/'],
+    ['control characters only', '\r\n\u0000'],
+    ['a bidi override only', '\u202e'],
+    ['a lone surrogate', 'a\ud800.txt'],
+  ])('finds nothing usable in %s', (_, raw) => {
+    // Act
+    const name = sanitizeFilename(raw);
+
+    // Assess
+    expect(name).toBeUndefined();
+  });
+
+  it.each([
+    ['ASCII', `${'a'.repeat(296)}.pdf`],
+    ['3-byte characters', `${'€'.repeat(300)}.pdf`],
+    ['4-byte characters', `${'😀'.repeat(300)}.pdf`],
+    ['mixed widths', `${'a€😀'.repeat(100)}.pdf`],
+  ])('truncates a 300-character name in %s to 255 UTF-8 bytes, keeping the extension', (_, raw) => {
+    // Act
+    const name = sanitizeFilename(raw) ?? '';
+
+    // Assess
+    expect(bytes(name)).toBeLessThanOrEqual(255);
+    expect(bytes(name)).toBeGreaterThan(240);
+    expect(name.endsWith('.pdf')).toBe(true);
+    expect(name.isWellFormed()).toBe(true);
+    expect(raw.startsWith(name.slice(0, -4))).toBe(true);
+  });
+});
+
+describe('decodeMetadataValue', () => {
+  it.each([
+    ['plain ASCII', 'report.pdf', 'report.pdf'],
+    ['RFC 2047 B', `=?UTF-8?B?${b64('Rapport été 報告.pdf')}?=`, 'Rapport été 報告.pdf'],
+    ['RFC 2047 b, lower case', `=?utf-8?b?${b64('naïve.txt')}?=`, 'naïve.txt'],
+    ['RFC 2047 Q', '=?UTF-8?Q?Rapport_=C3=A9t=C3=A9.pdf?=', 'Rapport été.pdf'],
+    ['RFC 2047 q, lower-case hex', '=?utf-8?q?caf=c3=a9.txt?=', 'café.txt'],
+    ['RFC 2047 Q with a literal "%"', '=?UTF-8?Q?100%_s=C3=BBr.txt?=', '100% sûr.txt'],
+    ['RFC 2047 Q with "%41" literally', '=?UTF-8?Q?%41.txt?=', '%41.txt'],
+    ['another charset (left alone)', '=?ISO-8859-1?Q?caf=E9.txt?=', '=?ISO-8859-1?Q?caf=E9.txt?='],
+  ])('decodes %s', (_, raw, expected) => {
+    // Act
+    const value = decodeMetadataValue(raw);
+
+    // Assess
+    expect(value).toBe(expected);
+  });
+});
+
+describe('resolveFilename', () => {
+  it('prefers the filename parameter over metadata and key', () => {
+    // Act
+    const name = resolveFilename({ requested: 'asked.pdf', metadata: 'meta.pdf', key: 'public/key.pdf' });
+
+    // Assess
+    expect(name).toBe('asked.pdf');
+  });
+
+  it('uses the metadata without a parameter', () => {
+    // Act
+    const name = resolveFilename({ metadata: 'meta.pdf', key: 'public/key.pdf' });
+
+    // Assess
+    expect(name).toBe('meta.pdf');
+  });
+
+  it.each([
+    ['B', `=?UTF-8?B?${b64('Übersicht 2024.pdf')}?=`],
+    ['Q', '=?UTF-8?Q?=C3=9Cbersicht_2024.pdf?='],
+  ])('decodes RFC 2047 %s-encoded metadata', (_, metadata) => {
+    // Act
+    const name = resolveFilename({ metadata, key: 'public/key.pdf' });
+
+    // Assess
+    expect(name).toBe('Übersicht 2024.pdf');
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['empty', ''],
+    ['unusable', '..'],
+    ['a lone surrogate', '\ud800'],
+  ])('falls back to the key when the metadata is %s', (_, metadata) => {
+    // Act
+    const name = resolveFilename({ metadata, key: 'public/reports/key name.pdf' });
+
+    // Assess
+    expect(name).toBe('key name.pdf');
+  });
+
+  it('sanitizes the metadata like a parameter', () => {
+    // Act
+    const name = resolveFilename({ metadata: '../../x/evil\r\n\u202Efdp.exe', key: 'public/key.pdf' });
+
+    // Assess
+    expect(name).toBe('evilfdp.exe');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a path without a name', 'a/b/'],
+    ['control characters only', '\r\n'],
+    ['a lone surrogate', 'x\udfff.pdf'],
+    ['1025 UTF-8 bytes', 'a'.repeat(1025)],
+    ['342 × "€" (1026 bytes)', '€'.repeat(342)],
+  ])('rejects a filename parameter that is %s', (_, requested) => {
+    // Act
+    const resolve = () => resolveFilename({ requested, metadata: 'meta.pdf', key: 'public/key.pdf' });
+
+    // Assess
+    expect(resolve).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+  });
+
+  it.each([
+    ['path parts dropped', 'C:\\temp\\../x/final.pdf', 'final.pdf'],
+    ['CR/LF removed', 'a\r\nSet-Cookie: x.pdf', 'aSet-Cookie: x.pdf'],
+    ['bidi override removed', 'photo\u202Egnp.exe', 'photognp.exe'],
+  ])('sanitizes the filename parameter: %s', (_, requested, expected) => {
+    // Act
+    const name = resolveFilename({ requested, key: 'public/key.pdf' });
+
+    // Assess
+    expect(name).toBe(expected);
+  });
+
+  it('accepts a 1024-byte parameter and truncates it to 255 bytes, keeping the extension', () => {
+    // Prepare
+    const requested = `${'n'.repeat(1020)}.csv`;
+
+    // Act
+    const name = resolveFilename({ requested, key: 'public/key.pdf' });
+
+    // Assess
+    expect(bytes(name)).toBeLessThanOrEqual(255);
+    expect(name.endsWith('.csv')).toBe(true);
+  });
+});
+
+/** Names that trip Content-Disposition writers and parsers. */
+const CORPUS = [
+  'plain.pdf',
+  'annual report 2024.pdf',
+  'say "hi".txt',
+  'star*.txt',
+  "it's.txt",
+  '100% done.txt',
+  '%41%20literal.txt',
+  '🎉 party.png',
+  '報告書.pdf',
+  'a;b=c.txt',
+  'back\\slash.txt',
+  'Ünïcödé naïve.txt',
+  "mix 'é' \"😀\" ; * % \\.bin",
+  'tab\tand,comma(paren)[br]{cu}<lt>@at?.txt',
+];
+
+describe('contentDisposition', () => {
+  it.each(CORPUS)('writes both forms and round-trips %j', (name) => {
+    // Act
+    const header = contentDisposition('attachment', name);
+
+    // Assess
+    expect(header).toMatch(/^attachment; filename="[^"]*"; filename\*=UTF-8''[^\s"]+$/);
+    expect(header).not.toMatch(/[\r\n]/);
+    expect(header.split('"')).toHaveLength(3);
+    const raw = parse(header, { extended: false });
+    expect(raw.type).toBe('attachment');
+    expect(raw.parameters.filename).toBe(asciiFallback(name));
+    expect(raw.parameters.filename).toMatch(/^[\x20-\x7e]*$/);
+    expect(decodeExtended(raw.parameters['filename*'] ?? '')).toBe(name);
+    expect(parse(header).parameters.filename).toBe(name);
+  });
+
+  it.each(['inline', 'attachment'] as const)('writes the %s type', (disposition) => {
+    // Act
+    const header = contentDisposition(disposition, 'a.pdf');
+
+    // Assess
+    expect(parse(header).type).toBe(disposition);
+  });
+
+  it.each([
+    ['accents', 'Ünïcödé.txt', 'Unicode.txt'],
+    ['quotes and backslash', 'a"b\\c.txt', 'a_b_c.txt'],
+    ['percent', '100%.txt', '100_.txt'],
+    ['CJK', '報告.pdf', '__.pdf'],
+    ['an astral emoji', '😀.png', '_.png'],
+  ])('folds %s into the ASCII fallback', (_, name, fallback) => {
+    // Act
+    const value = asciiFallback(name);
+
+    // Assess
+    expect(value).toBe(fallback);
+  });
+});

@@ -1,0 +1,334 @@
+import {
+  createLocalJWKSet,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from 'jose';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { extractToken, readCookie, type VerifyOptions, verifyToken } from '../../api/core/token.ts';
+
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'signet';
+/** A frozen clock: 2030-01-01T12:00:00Z. */
+const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
+const NOW_S = NOW / 1000;
+
+const OPTIONS: VerifyOptions = {
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  algorithms: ['RS256', 'ES256'],
+  clockToleranceSeconds: 30,
+};
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+let rsa: KeyPair;
+let ec: KeyPair;
+let stranger: KeyPair;
+let keys: JWTVerifyGetKey;
+let rsaPublicPem: string;
+
+const b64url = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
+
+function claims(overrides: Record<string, unknown> = {}): JWTPayload {
+  const base: Record<string, unknown> = {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'alice',
+    scope: 'downloads:read',
+    iat: NOW_S,
+    exp: NOW_S + 300,
+  };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete base[name];
+    else base[name] = value;
+  }
+  return base as JWTPayload;
+}
+
+function sign(
+  payload: JWTPayload,
+  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: CryptoKey | Uint8Array } = {},
+): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key ?? rsa.privateKey);
+}
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256', { extractable: true });
+  ec = await generateKeyPair('ES256', { extractable: true });
+  stranger = await generateKeyPair('RS256', { extractable: true });
+  const jwks: { keys: JWK[] } = {
+    keys: [
+      { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+    ],
+  };
+  keys = createLocalJWKSet(jwks);
+  rsaPublicPem = await exportSPKI(rsa.publicKey);
+});
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('readCookie', () => {
+  it.each([
+    ['the only cookie', 'signet_token=abc', 'abc'],
+    ['among others', 'a=1; signet_token=abc; b=2', 'abc'],
+    ['with spaces around', '  signet_token = abc ;x=1', 'abc'],
+    ['absent', 'a=1; b=2', undefined],
+    ['a longer name', 'signet_token_old=abc', undefined],
+    ['empty', 'signet_token=', undefined],
+    ['no header', undefined, undefined],
+  ])('reads %s', (_, header, expected) => {
+    // Act
+    const value = readCookie(header, 'signet_token');
+
+    // Assess
+    expect(value).toBe(expected);
+  });
+});
+
+describe('extractToken', () => {
+  it.each([
+    ['Authorization', { Authorization: 'Bearer a.b.c' }],
+    ['authorization', { authorization: 'Bearer a.b.c' }],
+    ['AUTHORIZATION', { AUTHORIZATION: 'Bearer a.b.c' }],
+    ['a lower-case scheme', { authorization: 'bearer a.b.c' }],
+  ])('reads a Bearer token from %s', (_, headers) => {
+    // Act
+    const token = extractToken(headers, 'signet_token');
+
+    // Assess
+    expect(token).toBe('a.b.c');
+  });
+
+  it('reads the cookie without an Authorization header', () => {
+    // Act
+    const token = extractToken({ Cookie: 'x=1; sess=c.d.e' }, 'sess');
+
+    // Assess
+    expect(token).toBe('c.d.e');
+  });
+
+  it('prefers the Authorization header to the cookie', () => {
+    // Act
+    const token = extractToken({ authorization: 'Bearer a.b.c', cookie: 'signet_token=c.d.e' }, 'signet_token');
+
+    // Assess
+    expect(token).toBe('a.b.c');
+  });
+
+  it.each([
+    ['no headers', null],
+    ['no credential', { accept: '*/*' }],
+    ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz', cookie: 'signet_token=a.b.c' }],
+    ['an empty Authorization', { authorization: '' }],
+    ['a bare "Bearer"', { authorization: 'Bearer' }],
+    ['two tokens', { authorization: 'Bearer a.b.c d.e.f' }],
+    ['the wrong cookie', { cookie: 'other=a.b.c' }],
+  ])('rejects %s', (_, headers) => {
+    // Act
+    const extract = () => extractToken(headers, 'signet_token');
+
+    // Assess
+    expect(extract).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+  });
+});
+
+describe('verifyToken', () => {
+  it('returns the principal of a valid RS256 token', async () => {
+    // Prepare
+    const token = await sign(claims({ scope: 'downloads:read links:write' }));
+
+    // Act
+    const { principal, claims: verified } = await verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    expect(principal.sub).toBe('alice');
+    expect([...principal.scopes]).toEqual(['downloads:read', 'links:write']);
+    expect(verified).toMatchObject({ iss: ISSUER, aud: AUDIENCE });
+  });
+
+  it('accepts ES256 and scopes from scp', async () => {
+    // Prepare
+    const token = await sign(claims({ scope: undefined, scp: ['downloads:all'] }), {
+      alg: 'ES256',
+      kid: 'ec-1',
+      key: ec.privateKey,
+    });
+
+    // Act
+    const { principal } = await verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    expect([...principal.scopes]).toEqual(['downloads:all']);
+  });
+
+  it('accepts an audience list that contains the audience', async () => {
+    // Prepare
+    const token = await sign(claims({ aud: ['other', AUDIENCE] }));
+
+    // Act
+    const { principal } = await verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    expect(principal.sub).toBe('alice');
+  });
+
+  it.each([
+    ['expired 10 s ago', { exp: NOW_S - 10 }],
+    ['not valid for another 10 s', { nbf: NOW_S + 10 }],
+  ])('honours the 30 s clock tolerance: %s passes', async (_, overrides) => {
+    // Prepare
+    const token = await sign(claims(overrides));
+
+    // Act
+    const { principal } = await verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    expect(principal.sub).toBe('alice');
+  });
+
+  it('rejects a token expired 10 s ago without tolerance', async () => {
+    // Prepare
+    const token = await sign(claims({ exp: NOW_S - 10 }));
+
+    // Act
+    const verify = verifyToken(token, keys, { ...OPTIONS, clockToleranceSeconds: 0 });
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JWT_EXPIRED' } });
+  });
+
+  it.each([
+    ['expired beyond tolerance', { exp: NOW_S - 31 }, 'ERR_JWT_EXPIRED'],
+    ['not yet valid beyond tolerance', { nbf: NOW_S + 31 }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['a wrong issuer', { iss: 'https://evil.test' }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['an issuer with a trailing slash', { iss: `${ISSUER}/` }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['a wrong audience', { aud: 'someone-else' }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['no audience', { aud: undefined }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['no exp', { exp: undefined }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['no sub', { sub: undefined }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['a non-numeric exp', { exp: 'tomorrow' }, 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+  ])('rejects a token with %s', async (_, overrides, joseCode) => {
+    // Prepare
+    const token = await sign(claims(overrides));
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: joseCode } });
+  });
+
+  it.each([
+    ['a number', 42],
+    ['empty', ''],
+    ['an object', { id: 'alice' }],
+  ])('rejects a token whose sub is %s', async (_, sub) => {
+    // Prepare
+    const token = await sign(claims({ sub }));
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('rejects a token signed by another key under a known kid', async () => {
+    // Prepare
+    const token = await sign(claims(), { key: stranger.privateKey });
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      cause: { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+    });
+  });
+
+  it('rejects an unknown kid', async () => {
+    // Prepare
+    const token = await sign(claims(), { kid: 'rotated-away', key: stranger.privateKey });
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JWKS_NO_MATCHING_KEY' } });
+  });
+
+  it('rejects alg "none"', async () => {
+    // Prepare
+    const token = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify(claims()))}.`;
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+  });
+
+  it('rejects HS256 signed with the RSA public key as the HMAC secret', async () => {
+    // Prepare
+    const token = await sign(claims(), { alg: 'HS256', key: new TextEncoder().encode(rsaPublicPem) });
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+  });
+
+  it('rejects an RSA algorithm outside the allowlist (RS384)', async () => {
+    // Prepare
+    const rs384 = await generateKeyPair('RS384');
+    const token = await sign(claims(), { alg: 'RS384', key: rs384.privateKey });
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+  });
+
+  it.each([
+    ['garbage', 'not-a-jwt'],
+    ['two parts', 'a.b'],
+    ['bad base64 header', '!!!.e30.sig'],
+    ['a JSON array payload', `${b64url('{"alg":"RS256","kid":"rsa-1"}')}.${b64url('[]')}.c2ln`],
+  ])('rejects a malformed token: %s', async (_, token) => {
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('answers UNAVAILABLE, not UNAUTHORIZED, when the key set cannot be read', async () => {
+    // Prepare
+    const token = await sign(claims());
+    const broken: JWTVerifyGetKey = async () => {
+      throw new TypeError('fetch failed');
+    };
+
+    // Act
+    const verify = verifyToken(token, broken, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
