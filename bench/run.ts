@@ -19,12 +19,23 @@ import { CdnSigner } from '../api/core/cdn-signer.ts';
 import { loadConfig } from '../api/core/config.ts';
 import { DownloadService } from '../api/core/download.ts';
 import { S3Signer } from '../api/core/s3-signer.ts';
-import { createAuthorizer } from '../api/handlers/authorizer.ts';
-import { createDownloadHandler } from '../api/handlers/download.ts';
 import { buildLambdas } from '../scripts/build.ts';
 import { startStack } from '../test/e2e/harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
+
+// The handler modules wire themselves from the environment at import, as on Lambda; the
+// bench builds its own instances with their factories, so any valid settings will do here.
+Object.assign(process.env, {
+  SIGNET_BUCKET: process.env.SIGNET_BUCKET ?? 'signet-bench',
+  SIGNET_REGION: process.env.SIGNET_REGION ?? 'us-east-1',
+  SIGNET_ISSUER: process.env.SIGNET_ISSUER ?? 'https://issuer.bench',
+  SIGNET_AUDIENCE: process.env.SIGNET_AUDIENCE ?? 'signet',
+  SIGNET_JWKS_URL: process.env.SIGNET_JWKS_URL ?? 'https://issuer.bench/jwks.json',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+});
+const { createAuthorizer } = await import('../api/handlers/authorizer.ts');
+const { createDownloadHandler } = await import('../api/handlers/download.ts');
 const results: Record<string, unknown> = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
 };

@@ -32,8 +32,12 @@ export class S3Signer implements Signer {
   readonly #port: number | undefined;
   readonly #pathPrefix: string;
   readonly #ttlSeconds: number;
+  readonly #credentials: AwsCredentialIdentityProvider;
+  #identity: AwsCredentialIdentity | undefined;
 
   constructor(options: S3SignerOptions) {
+    const { credentials } = options;
+    this.#credentials = typeof credentials === 'function' ? credentials : async () => credentials;
     this.#presigner = new S3RequestPresigner({
       credentials: options.credentials,
       region: options.region,
@@ -69,7 +73,7 @@ export class S3Signer implements Signer {
       query: { 'response-content-disposition': contentDisposition },
       headers: {},
     });
-    const signed = await this.#presigner.presign(request, {
+    const signed = await this.#presigner.presignWithCredentials(request, await this.#identityFor(signedAt), {
       signingDate: signedAt,
       expiresIn: this.#ttlSeconds,
     });
@@ -78,5 +82,18 @@ export class S3Signer implements Signer {
       .map(([name, value]) => `${strictEncode(name)}=${strictEncode(String(value))}`)
       .join('&');
     return `${this.#protocol}//${host}${signed.path}?${query}`;
+  }
+
+  /**
+   * The credentials to sign with, resolved once and reused while they outlive the URL: a
+   * presigned URL dies with the temporary credentials that signed it. Asking the provider
+   * on every call costs as much as the signature itself.
+   */
+  async #identityFor(signedAt: Date): Promise<AwsCredentialIdentity> {
+    const identity = this.#identity;
+    const needed = signedAt.getTime() + (this.#ttlSeconds + 60) * 1000;
+    if (identity && (!identity.expiration || identity.expiration.getTime() > needed)) return identity;
+    this.#identity = await this.#credentials();
+    return this.#identity;
   }
 }

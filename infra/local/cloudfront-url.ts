@@ -134,8 +134,9 @@ function parsePolicy(text: string): CustomPolicy | string {
     return 'the policy is not JSON';
   }
   const statements = (policy as { Statement?: unknown } | null)?.Statement;
-  if (!Array.isArray(statements) || statements.length !== 1)
+  if (!Array.isArray(statements) || statements.length !== 1) {
     return 'the policy must have exactly one statement';
+  }
   const statement = statements[0] as { Resource?: unknown; Condition?: Record<string, unknown> } | null;
   const resource = statement?.Resource;
   if (resource !== undefined && typeof resource !== 'string') return 'the policy Resource is not a string';
@@ -145,8 +146,9 @@ function parsePolicy(text: string): CustomPolicy | string {
   const dateGreaterThan = epochSeconds(condition?.DateGreaterThan);
   if (dateGreaterThan === null) return 'the policy DateGreaterThan is not an epoch time';
   const sourceIp = (condition?.IpAddress as Record<string, unknown> | undefined)?.['AWS:SourceIp'];
-  if (sourceIp !== undefined && typeof sourceIp !== 'string')
+  if (sourceIp !== undefined && typeof sourceIp !== 'string') {
     return 'the policy AWS:SourceIp is not a string';
+  }
   return { resource, dateLessThan, dateGreaterThan, sourceIp };
 }
 
@@ -200,8 +202,9 @@ export function verifyCloudFrontUrl(input: CloudFrontUrlInput): CloudFrontUrlRes
   const key = keys.get(keyPairId);
   if (key === undefined) return fail('UnknownKey', `Key-Pair-Id ${keyPairId} is not in the key group`);
   const signatureBytes = decodeSafeBase64(signature);
-  if (signatureBytes === undefined)
+  if (signatureBytes === undefined) {
     return fail('MalformedSignature', 'the Signature is not CloudFront base64');
+  }
 
   let policyBytes: Buffer;
   if (encodedPolicy !== undefined) {
@@ -238,8 +241,9 @@ export function verifyCloudFrontUrl(input: CloudFrontUrlInput): CloudFrontUrlRes
   }
   if (custom?.sourceIp !== undefined) {
     const inside = inCidr(clientIp, custom.sourceIp);
-    if (inside === undefined)
+    if (inside === undefined) {
       return fail('MalformedSignature', `the policy AWS:SourceIp ${custom.sourceIp} is not IPv4 CIDR`);
+    }
     if (!inside)
       return fail('IpMismatch', `the viewer ${clientIp ?? '(unknown)'} is outside ${custom.sourceIp}`);
   }

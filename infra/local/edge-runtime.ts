@@ -3,8 +3,17 @@
 // through its global `handler`. The local edge runs the very code that is deployed.
 import { createContext, Script } from 'node:vm';
 
-/** Longest a single call may run synchronously before it is aborted, in milliseconds. */
-export const EDGE_CALL_TIMEOUT_MILLIS = 50;
+/**
+ * Default wall-clock limit on one call's synchronous run, in milliseconds. It stops runaway
+ * loops; it does not model CloudFront's compute-utilization quota (a tight 50 ms wall clock
+ * fails spuriously on a loaded machine).
+ */
+export const EDGE_CALL_TIMEOUT_MILLIS = 1000;
+
+export interface EdgeFunctionOptions {
+  /** Wall-clock limit on each call's synchronous run, in milliseconds. @default 1000 */
+  readonly timeoutMillis?: number;
+}
 
 const EVENT_SLOT = '__signetEdgeEvent';
 
@@ -27,16 +36,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /**
  * Loads built edge code in a fresh `node:vm` context and returns its global `handler` (its
  * result as plain data, or a Promise of it for an async handler); each call's synchronous run
- * is cut off after {@link EDGE_CALL_TIMEOUT_MILLIS}. Throws if the code defines no `handler`.
+ * is cut off after `timeoutMillis` (default 1000). Throws if the code defines no `handler`.
  */
-export function loadEdgeFunction(code: string): (event: unknown) => unknown {
+export function loadEdgeFunction(
+  code: string,
+  options: EdgeFunctionOptions = {},
+): (event: unknown) => unknown {
+  const timeout = options.timeoutMillis ?? EDGE_CALL_TIMEOUT_MILLIS;
   // A fresh context holds the JS built-ins only; string evaluation is off, as at the edge.
   const context = createContext(
     {},
     { name: 'cloudfront-function', codeGeneration: { strings: false, wasm: false } },
   ) as Record<string, unknown>;
   new Script(code, { filename: 'cloudfront-function.js' }).runInContext(context, {
-    timeout: EDGE_CALL_TIMEOUT_MILLIS,
+    timeout,
   });
   const kind = new Script('typeof handler').runInContext(context) as unknown;
   if (kind !== 'function') {
@@ -47,7 +60,7 @@ export function loadEdgeFunction(code: string): (event: unknown) => unknown {
   return (event: unknown): unknown => {
     context[EVENT_SLOT] = JSON.stringify(event);
     try {
-      const result = call.runInContext(context, { timeout: EDGE_CALL_TIMEOUT_MILLIS }) as unknown;
+      const result = call.runInContext(context, { timeout }) as unknown;
       return isThenable(result) ? Promise.resolve(result).then(fromJson) : fromJson(result);
     } finally {
       delete context[EVENT_SLOT];

@@ -119,11 +119,11 @@ export function decodeAwsChunked(body: Buffer): Buffer | undefined {
   }
 }
 
-/** A range s3rver can serve: what to ask it for, and how many bytes to keep of its answer. */
+/** The Range to ask s3rver for (undefined: none, serve the whole object). */
 interface RangePlan {
   upstream: string | undefined;
-  /** Set when s3rver cannot express the range (`bytes=0-0`): keep this many bytes. */
-  keep?: { start: number; end: number };
+  /** `bytes=0-0`, which s3rver cannot express: ask for `bytes=0-` and keep the first byte. */
+  firstByteOnly?: boolean;
 }
 
 /**
@@ -144,9 +144,7 @@ async function planRange(range: string, objectSize: () => Promise<number | undef
   if (m[2] === '') return { upstream: `bytes=${start}-` };
   const end = Number(m[2]);
   if (end < start) return { upstream: undefined };
-  return end === 0
-    ? { upstream: 'bytes=0-', keep: { start: 0, end: 0 } }
-    : { upstream: `bytes=${start}-${end}` };
+  return end === 0 ? { upstream: 'bytes=0-', firstByteOnly: true } : { upstream: `bytes=${start}-${end}` };
 }
 
 /** Passes the first `limit` bytes through and drops the rest. */
@@ -253,7 +251,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       .split(',')
       .map((e) => e.trim());
     if (payloadHash.startsWith('STREAMING-') || encodings.includes('aws-chunked')) {
-      body = decodeAwsChunked(await readBody(req));
+      body = decodeAwsChunked(body ?? (await readBody(req)));
       const declared = req.headers['x-amz-decoded-content-length'];
       if (!body || (declared !== undefined && Number(declared) !== body.length)) {
         return sendError(req, res, 400, 'IncompleteBody', 'The aws-chunked request body is malformed');
@@ -266,13 +264,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
     if (body !== undefined) headers['content-length'] = body.length;
 
-    let keep: RangePlan['keep'];
+    let firstByteOnly = false;
     const range = req.headers.range;
     if (range !== undefined && (method === 'GET' || method === 'HEAD')) {
       const plan = await planRange(range, objectSize(rawUrl));
       if (plan.upstream === undefined) delete headers.range;
       else headers.range = plan.upstream;
-      keep = plan.keep;
+      firstByteOnly = plan.firstByteOnly === true;
     }
 
     const proxied = upstream(method, rawUrl, headers);
@@ -284,11 +282,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const upstreamRes = await answer;
     const resHeaders = forwardHeaders(upstreamRes.headers);
     let tail: Transform | undefined;
-    if (keep && upstreamRes.statusCode === 206) {
+    if (firstByteOnly && upstreamRes.statusCode === 206) {
       const size = /\/(\d+)$/.exec(String(upstreamRes.headers['content-range']))?.[1];
-      resHeaders['content-range'] = `bytes ${keep.start}-${keep.end}/${size}`;
-      resHeaders['content-length'] = keep.end - keep.start + 1;
-      tail = truncate(keep.end - keep.start + 1);
+      resHeaders['content-range'] = `bytes 0-0/${size}`;
+      resHeaders['content-length'] = 1;
+      tail = truncate(1);
     }
     res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
     if (tail) await pipeline(upstreamRes, tail, res);
@@ -302,11 +300,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject).listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = front.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  const closeInner = async () => {
+    agent.destroy();
+    const closed = s3rver.close();
+    s3rver.httpServer?.closeAllConnections();
+    await closed;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject).listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    await closeInner();
+    throw err;
+  }
+  const { port } = front.address() as AddressInfo;
 
   return {
     endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -315,10 +324,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       front.closeAllConnections();
       await closed;
-      agent.destroy();
-      const innerClosed = s3rver.close();
-      s3rver.httpServer?.closeAllConnections();
-      await innerClosed;
+      await closeInner();
     },
   };
 }

@@ -38,6 +38,7 @@ const headerValue = (headers: IncomingHttpHeaders, name: string): string | undef
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 };
+const compare = (a = '', b = ''): number => (a < b ? -1 : a > b ? 1 : 0);
 const fail = (code: SigV4ErrorCode, message: string): SigV4Result => ({ ok: false, code, message });
 const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
 const hmac = (key: string | Buffer, data: string): Buffer =>
@@ -60,8 +61,11 @@ function signingKey(secret: string, date: string, region: string, service: strin
 }
 
 function parseAmzDate(value: string | undefined): number | undefined {
-  const m = value === undefined ? null : AMZ_DATE.exec(value);
-  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : undefined;
+  const time =
+    value !== undefined && AMZ_DATE.test(value)
+      ? Date.parse(value.replace(AMZ_DATE, '$1-$2-$3T$4:$5:$6Z'))
+      : Number.NaN;
+  return Number.isNaN(time) ? undefined : time;
 }
 
 /** Query parameters, decoded, in order; undefined when a percent-escape is malformed. */
@@ -81,6 +85,9 @@ function parseQuery(query: string): [string, string][] | undefined {
   }
 }
 
+const MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
+
 /**
  * Verifies an AWS Signature Version 4 request the way S3 does, header-signed (`Authorization`)
  * or query-signed (presigned URL). Presigned URLs live at most 604800 s; header-signed
@@ -88,140 +95,94 @@ function parseQuery(query: string): [string, string][] | undefined {
  */
 export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4Result {
   const { headers } = request;
+  const now = options.now.getTime();
   const q = request.rawUrl.indexOf('?');
   const path = (q < 0 ? request.rawUrl : request.rawUrl.slice(0, q)) || '/';
   const params = parseQuery(q < 0 ? '' : request.rawUrl.slice(q + 1));
   if (!params) return fail('AccessDenied', 'Malformed query string');
   const param = (name: string) => params.find(([n]) => n === name)?.[1];
   const isQuery = param('X-Amz-Algorithm') !== undefined;
-  const authorization = headers.authorization;
+  const authorization = headerValue(headers, 'authorization');
   if (isQuery && authorization !== undefined) return fail('AccessDenied', 'Only one auth mechanism allowed');
-  // The code for a malformed or mismatched credential, as S3 answers it for each mechanism.
+  // How S3 answers a malformed or mismatched credential, for each mechanism.
   const malformed: SigV4ErrorCode = isQuery ? 'AuthorizationQueryParametersError' : 'SignatureDoesNotMatch';
 
-  let credential: string | undefined;
-  let signedHeaders: string | undefined;
-  let signature: string | undefined;
-  let amzDate: string | undefined;
+  let fields: (string | undefined)[];
   let payloadHash: string | undefined;
   if (isQuery) {
     if (param('X-Amz-Algorithm') !== ALGORITHM)
-      return fail(malformed, `X-Amz-Algorithm only supports "${ALGORITHM}"`);
-    [credential, signedHeaders, signature, amzDate] = [
-      'Credential',
-      'SignedHeaders',
-      'Signature',
-      'Date',
-    ].map((name) => param(`X-Amz-${name}`));
-    const expires = param('X-Amz-Expires');
-    if (!credential || !signedHeaders || !signature || !amzDate || expires === undefined) {
-      return fail(
-        malformed,
-        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
-      );
+      return fail(malformed, `X-Amz-Algorithm must be ${ALGORITHM}`);
+    fields = ['Credential', 'SignedHeaders', 'Signature', 'Date'].map((name) => param(`X-Amz-${name}`));
+    const expires = param('X-Amz-Expires') ?? '';
+    const signedAt = parseAmzDate(fields[3]);
+    if (fields.includes(undefined) || signedAt === undefined || !/^\d+$/.test(expires)) {
+      return fail(malformed, 'X-Amz-Credential, -Date, -Expires, -SignedHeaders and -Signature are required');
     }
-    const signedAt = parseAmzDate(amzDate);
-    if (signedAt === undefined) return fail(malformed, 'X-Amz-Date must be in the ISO8601 Long Format');
-    if (!/^\d+$/.test(expires)) return fail(malformed, 'X-Amz-Expires must be a non-negative integer');
-    if (Number(expires) > MAX_EXPIRES_SECONDS) {
-      return fail(
-        malformed,
-        'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
-      );
-    }
-    if (options.now.getTime() > signedAt + Number(expires) * 1000)
-      return fail('AccessDenied', 'Request has expired');
-    if (signedAt - options.now.getTime() > MAX_SKEW_MILLIS)
-      return fail('AccessDenied', 'Request is not valid yet');
+    if (Number(expires) > MAX_EXPIRES_SECONDS)
+      return fail(malformed, 'X-Amz-Expires must be at most 604800 seconds');
+    if (now > signedAt + Number(expires) * 1000) return fail('AccessDenied', 'Request has expired');
+    if (signedAt - now > MAX_SKEW_MILLIS) return fail('AccessDenied', 'Request is not valid yet');
     payloadHash = 'UNSIGNED-PAYLOAD';
   } else {
     if (authorization === undefined) return fail('AccessDenied', 'Access Denied');
-    const match = /^AWS4-HMAC-SHA256 +(.*)$/.exec(authorization);
-    if (!match) return fail('AccessDenied', `Unsupported Authorization Type; only ${ALGORITHM} is accepted`);
+    if (!authorization.startsWith(`${ALGORITHM} `))
+      return fail('AccessDenied', `Only ${ALGORITHM} is supported`);
     const parts = new Map(
-      match[1]!.split(',').map((part) => {
-        const [name = '', ...value] = part.trim().split('=');
-        return [name, value.join('=')] as const;
-      }),
+      authorization
+        .slice(ALGORITHM.length)
+        .split(',')
+        .map((part) => {
+          const [name = '', ...value] = part.trim().split('=');
+          return [name, value.join('=')];
+        }),
     );
-    [credential, signedHeaders, signature] = [
-      parts.get('Credential'),
-      parts.get('SignedHeaders'),
-      parts.get('Signature'),
-    ];
-    if (!credential || !signedHeaders || !signature) {
-      return fail(
-        malformed,
-        'The authorization header is malformed; it requires Credential, SignedHeaders and Signature',
-      );
-    }
-    amzDate = headerValue(headers, 'x-amz-date');
+    const amzDate = headerValue(headers, 'x-amz-date');
+    fields = [parts.get('Credential'), parts.get('SignedHeaders'), parts.get('Signature'), amzDate];
+    if (fields.includes(undefined))
+      return fail(malformed, 'Credential, SignedHeaders and Signature are required');
     const signedAt = parseAmzDate(amzDate);
-    if (signedAt === undefined)
-      return fail('AccessDenied', 'AWS authentication requires a valid x-amz-date header');
+    if (signedAt === undefined) return fail('AccessDenied', 'A valid x-amz-date header is required');
     payloadHash = headerValue(headers, 'x-amz-content-sha256');
-    if (payloadHash === undefined)
-      return fail('MissingSecurityHeader', 'Missing required header for this request: x-amz-content-sha256');
-    if (Math.abs(options.now.getTime() - signedAt) > MAX_SKEW_MILLIS) {
+    if (payloadHash === undefined) return fail('MissingSecurityHeader', 'Missing x-amz-content-sha256');
+    if (Math.abs(now - signedAt) > MAX_SKEW_MILLIS) {
       return fail(
         'RequestTimeTooSkewed',
         'The difference between the request time and the current time is too large.',
       );
     }
   }
+  const [credential = '', signedHeaders = '', signature = '', amzDate = ''] = fields;
 
-  const [accessKeyId = '', date, region, service, terminator, ...rest] = credential.split('/');
+  const [accessKeyId = '', date = '', region, service, terminator, ...rest] = credential.split('/');
   const secret = options.secretFor(accessKeyId);
   if (secret === undefined)
-    return fail('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  if (
-    date === undefined ||
-    date !== amzDate?.slice(0, 8) ||
-    terminator !== 'aws4_request' ||
-    rest.length > 0
-  ) {
+    return fail('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist');
+  if (date !== amzDate.slice(0, 8) || terminator !== 'aws4_request' || rest.length > 0) {
     return fail(malformed, 'Error parsing the credential scope');
   }
   if (region !== options.region)
     return fail(malformed, `The region '${region}' is wrong; expecting '${options.region}'`);
-  if (service !== options.service)
-    return fail(malformed, `The service '${service}' is wrong; expecting '${options.service}'`);
+  if (service !== options.service) return fail(malformed, `The service '${service}' is wrong`);
 
   const names = signedHeaders.split(';');
   if (!names.includes('host')) return fail(malformed, 'The host header must be signed');
-  const unsigned = Object.keys(headers).filter((name) => name.startsWith('x-amz-') && !names.includes(name));
-  if (isQuery && unsigned.length > 0)
+  if (isQuery && Object.keys(headers).some((name) => name.startsWith('x-amz-') && !names.includes(name))) {
     return fail('AccessDenied', 'There were headers present in the request which were not signed');
-  const canonicalHeaders = names.map(
-    (name) => `${name}:${(headerValue(headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`,
-  );
+  }
+  const canonicalHeaders = names
+    .map((name) => `${name}:${(headerValue(headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
   const canonicalQuery = params
     .filter(([name]) => name !== 'X-Amz-Signature')
-    .map(([name, value]) => [rfc3986(name), rfc3986(value)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
+    .map(([name, value]) => `${rfc3986(name)}=${rfc3986(value)}`)
+    .sort((a, b) => compare(a.split('=')[0], b.split('=')[0]) || compare(a, b))
     .join('&');
-  const canonicalRequest = [
-    request.method,
-    path,
-    canonicalQuery,
-    canonicalHeaders.join(''),
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const expected = Buffer.from(
-    createHmac('sha256', signingKey(secret, date, region, service))
-      .update(stringToSign, 'utf8')
-      .digest('hex'),
-  );
+  const canonicalRequest = `${request.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+  const stringToSign = `${ALGORITHM}\n${amzDate}\n${date}/${region}/${service}/aws4_request\n${sha256Hex(canonicalRequest)}`;
+  const expected = Buffer.from(hmac(signingKey(secret, date, region, service), stringToSign).toString('hex'));
   const provided = Buffer.from(signature);
   if (expected.length !== provided.length || !timingSafeEqual(expected, provided)) {
-    return fail(
-      'SignatureDoesNotMatch',
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    );
+    return fail('SignatureDoesNotMatch', MISMATCH);
   }
   return { ok: true, accessKeyId };
 }

@@ -152,7 +152,10 @@ describe('viewer-response', () => {
     // Prepare
     const first = encodeURIComponent(DISPOSITION);
     const event = responseEvent({
-      [PARAM]: { value: first, multiValue: [{ value: first }, { value: 'inline%3B%20filename%3D%22b.txt%22' }] },
+      [PARAM]: {
+        value: first,
+        multiValue: [{ value: first }, { value: 'inline%3B%20filename%3D%22b.txt%22' }],
+      },
     });
 
     // Act
@@ -178,7 +181,10 @@ describe('viewer-response', () => {
 
   it.each([200, 206, 301, 304])('sets the header on a %i', (statusCode) => {
     // Prepare
-    const event = responseEvent({ [PARAM]: { value: encodeURIComponent(DISPOSITION) } }, s3Response(statusCode));
+    const event = responseEvent(
+      { [PARAM]: { value: encodeURIComponent(DISPOSITION) } },
+      s3Response(statusCode),
+    );
 
     // Act
     const result = viewerResponse(event) as CfResponse;
@@ -189,7 +195,10 @@ describe('viewer-response', () => {
 
   it.each([100, 400, 403, 404, 500, 503])('leaves a %i untouched', (statusCode) => {
     // Prepare
-    const event = responseEvent({ [PARAM]: { value: encodeURIComponent(DISPOSITION) } }, s3Response(statusCode));
+    const event = responseEvent(
+      { [PARAM]: { value: encodeURIComponent(DISPOSITION) } },
+      s3Response(statusCode),
+    );
 
     // Act
     const result = viewerResponse(event);
@@ -202,7 +211,10 @@ describe('viewer-response', () => {
     ['no parameter', {}],
     ['an empty value', { [PARAM]: { value: '' } }],
     ['an empty multiValue with no value', { [PARAM]: { value: '', multiValue: [] } }],
-    ['encoded CR LF', { [PARAM]: { value: 'attachment%3B%20filename%3D%22a.txt%22%0d%0aSet-Cookie%3A%20s%3D1' } }],
+    [
+      'encoded CR LF',
+      { [PARAM]: { value: 'attachment%3B%20filename%3D%22a.txt%22%0d%0aSet-Cookie%3A%20s%3D1' } },
+    ],
     ['decoded CR LF', { [PARAM]: { value: 'attachment; filename="a.txt"\r\nSet-Cookie: s=1' } }],
     ['an encoded lone LF', { [PARAM]: { value: 'attachment%3B%20filename%3D%22a%0A.txt%22' } }],
     ['an encoded NUL', { [PARAM]: { value: 'attachment%3B%20filename%3D%22a%00.txt%22' } }],
@@ -216,7 +228,10 @@ describe('viewer-response', () => {
     ['malformed percent-encoding', { [PARAM]: { value: 'attachment%3B%20filename%3D%E0%A4%A.txt' } }],
     ['a truncated escape', { [PARAM]: { value: 'attachment%3' } }],
     ['a value over 2048 characters', { [PARAM]: { value: `attachment; filename="${'a'.repeat(2030)}"` } }],
-    ['a multiValue whose first value is bad', { [PARAM]: { value: 'x', multiValue: [{ value: 'x' }, { value: 'inline' }] } }],
+    [
+      'a multiValue whose first value is bad',
+      { [PARAM]: { value: 'x', multiValue: [{ value: 'x' }, { value: 'inline' }] } },
+    ],
   ])('leaves the response untouched for %s', (_, querystring: CfValues) => {
     // Prepare
     const event = responseEvent(querystring);
@@ -277,7 +292,15 @@ describe('loadEdgeFunction', () => {
     const result = handler({});
 
     // Assess
-    expect(result).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'object']);
+    expect(result).toEqual([
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'object',
+    ]);
   });
 
   it('refuses string evaluation', () => {
@@ -305,7 +328,9 @@ describe('loadEdgeFunction', () => {
 
   it('hands the function a copy of the event and returns plain data', () => {
     // Prepare
-    const handler = loadEdgeFunction('function handler(event) { event.request.uri = "/changed"; return event.request; }');
+    const handler = loadEdgeFunction(
+      'function handler(event) { event.request.uri = "/changed"; return event.request; }',
+    );
     const event = requestEvent('/files/a.pdf');
 
     // Act
@@ -319,7 +344,9 @@ describe('loadEdgeFunction', () => {
 
   it('resolves an async handler', async () => {
     // Prepare
-    const handler = loadEdgeFunction('async function handler(event) { return { statusCode: 200, seen: event.n }; }');
+    const handler = loadEdgeFunction(
+      'async function handler(event) { return { statusCode: 200, seen: event.n }; }',
+    );
 
     // Act
     const result = await handler({ n: 7 });
@@ -330,7 +357,7 @@ describe('loadEdgeFunction', () => {
 
   it('cuts off a call that runs too long', () => {
     // Prepare
-    const handler = loadEdgeFunction('function handler() { for (;;) {} }');
+    const handler = loadEdgeFunction('function handler() { for (;;) {} }', { timeoutMillis: 20 });
 
     // Act
     const act = () => handler({});
