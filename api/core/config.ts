@@ -196,6 +196,10 @@ export function loadConfig(env: Env): Config {
     if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
       fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}" must not start with "/" or hold "." segments`);
     }
+    if (/\{sub\}(?!\/)/.test(prefix)) {
+      // "users/{sub}" would let sub "alic" read "users/alice...": a {sub} must end a segment.
+      fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}": {sub} must be followed by "/"`);
+    }
     const withoutSub = prefix.replaceAll('{sub}', '');
     if (withoutSub.includes('{') || withoutSub.includes('}')) {
       fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}": only {sub} may be templated`);

@@ -13,6 +13,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 /** Bidirectional overrides and isolates: they let "invoice\u202Efdp.exe" display as "invoiceexe.pdf". */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const COMBINING = /[\u0300-\u036f]/g;
+const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 /** Cuts `name` to at most `maxBytes` UTF-8 bytes, keeping a short extension and whole code points. */
 function truncate(name: string, maxBytes: number): string {
@@ -22,10 +23,11 @@ function truncate(name: string, maxBytes: number): string {
   const budget = maxBytes - Buffer.byteLength(ext, 'utf8');
   let stem = '';
   let used = 0;
-  for (const char of name.slice(0, name.length - ext.length)) {
-    const size = Buffer.byteLength(char, 'utf8');
+  // Whole grapheme clusters, so a flag or a family emoji is never cut in half.
+  for (const { segment } of GRAPHEMES.segment(name.slice(0, name.length - ext.length))) {
+    const size = Buffer.byteLength(segment, 'utf8');
     if (used + size > budget) break;
-    stem += char;
+    stem += segment;
     used += size;
   }
   return stem + ext;

@@ -39,7 +39,9 @@ export class S3Signer implements Signer {
     const { credentials } = options;
     this.#credentials = typeof credentials === 'function' ? credentials : async () => credentials;
     this.#presigner = new S3RequestPresigner({
-      credentials: options.credentials,
+      // Plain `presign` through the cache below: `presignWithCredentials` is the S3 Express
+      // path (it sends `X-Amz-S3session-Token`, "undefined" without a token), not SigV4.
+      credentials: () => this.#identityFor(new Date()),
       region: options.region,
       sha256: options.sha256,
     });
@@ -73,7 +75,7 @@ export class S3Signer implements Signer {
       query: { 'response-content-disposition': contentDisposition },
       headers: {},
     });
-    const signed = await this.#presigner.presignWithCredentials(request, await this.#identityFor(signedAt), {
+    const signed = await this.#presigner.presign(request, {
       signingDate: signedAt,
       expiresIn: this.#ttlSeconds,
     });
@@ -89,9 +91,10 @@ export class S3Signer implements Signer {
    * presigned URL dies with the temporary credentials that signed it. Asking the provider
    * on every call costs as much as the signature itself.
    */
-  async #identityFor(signedAt: Date): Promise<AwsCredentialIdentity> {
+  async #identityFor(now: Date): Promise<AwsCredentialIdentity> {
     const identity = this.#identity;
-    const needed = signedAt.getTime() + (this.#ttlSeconds + 60) * 1000;
+    // A URL signed now (for a window that started at or before now) dies by now + ttl.
+    const needed = now.getTime() + (this.#ttlSeconds + 60) * 1000;
     if (identity && (!identity.expiration || identity.expiration.getTime() > needed)) return identity;
     this.#identity = await this.#credentials();
     return this.#identity;

@@ -203,13 +203,16 @@ describe('loadConfig', () => {
     expect(load).toThrow(shown);
   });
 
-  it.each(['HS256', 'HS384', 'HS512', 'none', 'dir'])('never accepts %s in SIGNET_ALGORITHMS', (algorithm) => {
-    // Act
-    const load = () => loadConfig({ ...BASE, SIGNET_ALGORITHMS: `RS256,${algorithm}` });
+  it.each(['HS256', 'HS384', 'HS512', 'none', 'dir'])(
+    'never accepts %s in SIGNET_ALGORITHMS',
+    (algorithm) => {
+      // Act
+      const load = () => loadConfig({ ...BASE, SIGNET_ALGORITHMS: `RS256,${algorithm}` });
 
-    // Assess
-    expect(load).toThrow(expect.objectContaining({ code: 'CONFIG' }));
-  });
+      // Assess
+      expect(load).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    },
+  );
 
   it.each([
     ['60', '60'],
@@ -217,7 +220,8 @@ describe('loadConfig', () => {
     ['3600', '3600'],
   ])('rejects a stability window of %s s with a TTL of %s s', (stability, ttl) => {
     // Act
-    const load = () => loadConfig({ ...BASE, SIGNET_URL_STABILITY_SECONDS: stability, SIGNET_URL_TTL_SECONDS: ttl });
+    const load = () =>
+      loadConfig({ ...BASE, SIGNET_URL_STABILITY_SECONDS: stability, SIGNET_URL_TTL_SECONDS: ttl });
 
     // Assess
     expect(load).toThrow(expect.objectContaining({ code: 'CONFIG' }));
@@ -267,5 +271,22 @@ describe('loadConfig', () => {
     expect(() => {
       (config as { bucket: string }).bucket = 'other';
     }).toThrow(TypeError);
+  });
+});
+
+describe('read prefixes: {sub} must end a segment', () => {
+  it.each(['users/{sub}', 'users/{sub}-x/', 'a/{sub}b/'])('rejects %s', (prefix) => {
+    // Prepare
+    const env = {
+      SIGNET_BUCKET: 'signet-test',
+      SIGNET_REGION: 'us-east-1',
+      SIGNET_ISSUER: 'https://issuer.test',
+      SIGNET_AUDIENCE: 'signet',
+      SIGNET_JWKS_URL: 'https://issuer.test/jwks.json',
+      SIGNET_READ_PREFIXES: prefix,
+    };
+
+    // Act + Assess
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG' }));
   });
 });

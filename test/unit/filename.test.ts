@@ -194,7 +194,7 @@ const CORPUS = [
   'a;b=c.txt',
   'back\\slash.txt',
   'Ünïcödé naïve.txt',
-  "mix 'é' \"😀\" ; * % \\.bin",
+  'mix \'é\' "😀" ; * % \\.bin',
   'tab\tand,comma(paren)[br]{cu}<lt>@at?.txt',
 ];
 
@@ -235,5 +235,21 @@ describe('contentDisposition', () => {
 
     // Assess
     expect(value).toBe(fallback);
+  });
+});
+
+describe('truncation keeps grapheme clusters whole', () => {
+  it('never cuts a family emoji in half', () => {
+    // Prepare: 👨‍👩‍👧‍👦 is 25 UTF-8 bytes; 11 of them overflow 255 bytes.
+    const family = '👨‍👩‍👧‍👦';
+    const name = `${family.repeat(11)}.txt`;
+
+    // Act
+    const result = sanitizeFilename(name) ?? '';
+
+    // Assess
+    expect(Buffer.byteLength(result, 'utf8')).toBeLessThanOrEqual(255);
+    expect(result.endsWith('.txt')).toBe(true);
+    expect(result.slice(0, -4)).toBe(family.repeat(10));
   });
 });

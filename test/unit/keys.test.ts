@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { authorizeRead, type Principal, prefixesFor, scopesFromClaims, validateKey } from '../../api/core/keys.ts';
+import {
+  authorizeRead,
+  type Principal,
+  prefixesFor,
+  scopesFromClaims,
+  validateKey,
+} from '../../api/core/keys.ts';
 
 const PREFIXES = ['public/', 'users/{sub}/'] as const;
 
@@ -66,7 +72,9 @@ describe('authorizeRead', () => {
     const authorize = () => authorizeRead(caller, 'public/a.pdf', PREFIXES);
 
     // Assess
-    expect(authorize).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_SCOPE', scope: 'downloads:read' }));
+    expect(authorize).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_SCOPE', scope: 'downloads:read' }),
+    );
   });
 
   it.each([
@@ -140,7 +148,11 @@ describe('authorizeRead', () => {
 describe('scopesFromClaims', () => {
   it.each([
     ['a scope string', { scope: 'downloads:read links:write' }, ['downloads:read', 'links:write']],
-    ['a scope string with extra spaces', { scope: '  downloads:read   links:write ' }, ['downloads:read', 'links:write']],
+    [
+      'a scope string with extra spaces',
+      { scope: '  downloads:read   links:write ' },
+      ['downloads:read', 'links:write'],
+    ],
     ['an scp array', { scp: ['downloads:read', 'links:write'] }, ['downloads:read', 'links:write']],
     ['an scp array with junk', { scp: ['downloads:read', 7, null, ''] }, ['downloads:read']],
     ['an scp string', { scp: 'downloads:all' }, ['downloads:all']],

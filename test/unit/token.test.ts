@@ -25,6 +25,7 @@ const OPTIONS: VerifyOptions = {
 };
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+type SigningKey = Parameters<SignJWT['sign']>[0];
 
 let rsa: KeyPair;
 let ec: KeyPair;
@@ -52,7 +53,7 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
 
 function sign(
   payload: JWTPayload,
-  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: CryptoKey | Uint8Array } = {},
+  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: SigningKey } = {},
 ): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key ?? rsa.privateKey);
 }
@@ -122,7 +123,10 @@ describe('extractToken', () => {
 
   it('prefers the Authorization header to the cookie', () => {
     // Act
-    const token = extractToken({ authorization: 'Bearer a.b.c', cookie: 'signet_token=c.d.e' }, 'signet_token');
+    const token = extractToken(
+      { authorization: 'Bearer a.b.c', cookie: 'signet_token=c.d.e' },
+      'signet_token',
+    );
 
     // Assess
     expect(token).toBe('a.b.c');
@@ -268,7 +272,10 @@ describe('verifyToken', () => {
     const verify = verifyToken(token, keys, OPTIONS);
 
     // Assess
-    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JWKS_NO_MATCHING_KEY' } });
+    await expect(verify).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      cause: { code: 'ERR_JWKS_NO_MATCHING_KEY' },
+    });
   });
 
   it('rejects alg "none"', async () => {
@@ -279,7 +286,10 @@ describe('verifyToken', () => {
     const verify = verifyToken(token, keys, OPTIONS);
 
     // Assess
-    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+    await expect(verify).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+    });
   });
 
   it('rejects HS256 signed with the RSA public key as the HMAC secret', async () => {
@@ -290,7 +300,10 @@ describe('verifyToken', () => {
     const verify = verifyToken(token, keys, OPTIONS);
 
     // Assess
-    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+    await expect(verify).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+    });
   });
 
   it('rejects an RSA algorithm outside the allowlist (RS384)', async () => {
@@ -302,7 +315,10 @@ describe('verifyToken', () => {
     const verify = verifyToken(token, keys, OPTIONS);
 
     // Assess
-    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' } });
+    await expect(verify).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      cause: { code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+    });
   });
 
   it.each([

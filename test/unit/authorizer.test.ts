@@ -1,0 +1,540 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from 'jose';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../api/core/config.ts';
+import { createAuthorizer, stageWildcard } from '../../api/handlers/authorizer.ts';
+
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'signet';
+/** A frozen clock: 2030-01-01T12:00:00Z. */
+const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
+const NOW_S = NOW / 1000;
+const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/d/public/a.pdf';
+const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*';
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+type SigningKey = Parameters<SignJWT['sign']>[0];
+type Authorizer = ReturnType<typeof createAuthorizer>;
+
+interface TestServer {
+  readonly url: URL;
+  readonly hits: () => number;
+  close(): Promise<void>;
+}
+
+/** A node:http server on 127.0.0.1, port 0. */
+async function serve(listener: RequestListener): Promise<TestServer> {
+  let hits = 0;
+  const server: Server = createServer((request, response) => {
+    hits += 1;
+    listener(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: new URL(`http://127.0.0.1:${port}/.well-known/jwks.json`),
+    hits: () => hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let rsa: KeyPair;
+let stranger: KeyPair;
+let jwks: { keys: JWK[] };
+let rsaPublicPem: string;
+let jwksServer: TestServer;
+const logger = new Logger({ logLevel: 'SILENT' });
+
+const b64url = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
+
+function claims(overrides: Record<string, unknown> = {}): JWTPayload {
+  const base: Record<string, unknown> = {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'alice',
+    scope: 'downloads:read',
+    iat: NOW_S,
+    exp: NOW_S + 300,
+  };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete base[name];
+    else base[name] = value;
+  }
+  return base as JWTPayload;
+}
+
+function sign(
+  payload: JWTPayload,
+  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: SigningKey } = {},
+): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key ?? rsa.privateKey);
+}
+
+function event(headers: Record<string, string> | null): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: METHOD_ARN,
+    resource: '/d/{proxy+}',
+    path: '/d/public/a.pdf',
+    httpMethod: 'GET',
+    headers,
+    multiValueHeaders: headers && Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    pathParameters: { proxy: 'public/a.pdf' },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+function authorizer(keys: JWTVerifyGetKey, env: Record<string, string> = {}): Authorizer {
+  const config = loadConfig({
+    SIGNET_BUCKET: 'signet-test',
+    SIGNET_REGION: 'us-east-1',
+    SIGNET_ISSUER: ISSUER,
+    SIGNET_AUDIENCE: AUDIENCE,
+    SIGNET_JWKS_URL: jwksServer.url.href,
+    ...env,
+  });
+  return createAuthorizer({ config, keys, logger });
+}
+
+function remoteKeys(url: URL = jwksServer.url): JWTVerifyGetKey {
+  return createRemoteJWKSet(url, { timeoutDuration: 500, cooldownDuration: 30_000 });
+}
+
+/** Runs the authorizer and reports what came out, a policy or an error. */
+async function run(
+  auth: Authorizer,
+  input: APIGatewayRequestAuthorizerEvent,
+): Promise<{ result?: APIGatewayAuthorizerResult; error?: unknown }> {
+  try {
+    return { result: await auth(input) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The gateway answers 401 only for exactly `Error('Unauthorized')`. */
+function expectUnauthorized(outcome: { result?: APIGatewayAuthorizerResult; error?: unknown }) {
+  expect(outcome.result).toBeUndefined();
+  expect(outcome.error).toBeInstanceOf(Error);
+  expect(Object.getPrototypeOf(outcome.error)).toBe(Error.prototype);
+  expect((outcome.error as Error).message).toBe('Unauthorized');
+}
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256', { extractable: true });
+  stranger = await generateKeyPair('RS256', { extractable: true });
+  jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }] };
+  rsaPublicPem = await exportSPKI(rsa.publicKey);
+  jwksServer = await serve((_, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(jwks));
+  });
+});
+
+afterAll(async () => {
+  await jwksServer.close();
+});
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
+  it('refuses a request without a token', async () => {
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ accept: '*/*' }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses a request without any headers', async () => {
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event(null));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses a malformed token', async () => {
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: 'Bearer not.a.jwt' }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses a bad signature', async () => {
+    // Prepare
+    const token = await sign(claims(), { key: stranger.privateKey });
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses a token whose payload was altered after signing', async () => {
+    // Prepare
+    const [header, , signature] = (await sign(claims())).split('.');
+    const forged = `${header}.${b64url(JSON.stringify(claims({ scope: 'downloads:all' })))}.${signature}`;
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${forged}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses alg "none"', async () => {
+    // Prepare
+    const token = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify(claims()))}.`;
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses alg "none" with a known kid and a signature part', async () => {
+    // Prepare
+    const token = `${b64url('{"alg":"none","kid":"rsa-1"}')}.${b64url(JSON.stringify(claims()))}.${b64url('x')}`;
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it.each([
+    ['the PEM text', () => new TextEncoder().encode(rsaPublicPem)],
+    [
+      'the DER bytes',
+      () => new Uint8Array(Buffer.from(rsaPublicPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')),
+    ],
+  ])('refuses HS256 signed with the RSA public key (%s) as the HMAC secret', async (_, secret) => {
+    // Prepare
+    const token = await sign(claims(), { alg: 'HS256', key: secret() });
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it.each([
+    ['expired beyond the tolerance', { exp: NOW_S - 31 }],
+    ['not yet valid beyond the tolerance', { nbf: NOW_S + 60 }],
+    ['a wrong issuer', { iss: 'https://evil.test' }],
+    ['a wrong audience', { aud: 'another-api' }],
+    ['no exp', { exp: undefined }],
+    ['no sub', { sub: undefined }],
+  ])('refuses a token with %s', async (_, overrides) => {
+    // Prepare
+    const token = await sign(claims(overrides));
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses an unknown kid', async () => {
+    // Prepare
+    const token = await sign(claims(), { kid: 'unknown-kid', key: stranger.privateKey });
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it.each([
+    ['Basic', 'Basic dXNlcjpwYXNz'],
+    ['Token', 'Token abc'],
+    ['a bare token', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'],
+  ])('refuses a %s Authorization header even with a valid cookie', async (_, authorization) => {
+    // Prepare
+    const token = await sign(claims());
+
+    // Act
+    const outcome = await run(
+      authorizer(remoteKeys()),
+      event({ Authorization: authorization, Cookie: `signet_token=${token}` }),
+    );
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('refuses a token in a cookie with another name', async () => {
+    // Prepare
+    const token = await sign(claims());
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Cookie: `session=${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
+
+  it('never logs the token it refused', async () => {
+    // Prepare
+    const token = await sign(claims({ exp: NOW_S - 3600 }));
+    const info = vi.spyOn(logger, 'info');
+    const error = vi.spyOn(logger, 'error');
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expectUnauthorized(outcome);
+    expect(JSON.stringify([info.mock.calls, error.mock.calls])).not.toContain(token.split('.')[2]);
+    info.mockRestore();
+    error.mockRestore();
+  });
+});
+
+describe('authorizer: an unavailable JWKS never lets a request through', () => {
+  it('fails (not 401) when the JWKS port is closed', async () => {
+    // Prepare
+    const closed = await serve(() => undefined);
+    await closed.close();
+    const token = await sign(claims());
+
+    // Act
+    const outcome = await run(
+      authorizer(remoteKeys(closed.url)),
+      event({ Authorization: `Bearer ${token}` }),
+    );
+
+    // Assess
+    expect(outcome.result).toBeUndefined();
+    expect(outcome.error).toBeInstanceOf(Error);
+    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+  });
+
+  it.each([
+    ['answers 500', 500, '{"error":"boom"}'],
+    ['answers 404', 404, 'not found'],
+    ['answers 200 with garbage', 200, '<html>'],
+    ['answers 200 with a non-JWKS', 200, '{"keys":"nope"}'],
+  ])('fails (not 401) when the JWKS %s', async (_, status, body) => {
+    // Prepare
+    const broken = await serve((__, response) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(body);
+    });
+    const token = await sign(claims());
+
+    // Act
+    const outcome = await run(
+      authorizer(remoteKeys(broken.url)),
+      event({ Authorization: `Bearer ${token}` }),
+    );
+    await broken.close();
+
+    // Assess
+    expect(broken.hits()).toBeGreaterThan(0);
+    expect(outcome.result).toBeUndefined();
+    expect(outcome.error).toBeInstanceOf(Error);
+    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+  });
+
+  it('fails (not 401) when the JWKS does not answer in time', async () => {
+    // Prepare
+    const silent = await serve(() => undefined);
+    const token = await sign(claims());
+    const keys = createRemoteJWKSet(silent.url, { timeoutDuration: 100 });
+
+    // Act
+    const outcome = await run(authorizer(keys), event({ Authorization: `Bearer ${token}` }));
+    await silent.close();
+
+    // Assess
+    expect(outcome.result).toBeUndefined();
+    expect(outcome.error).toBeInstanceOf(Error);
+    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+  });
+});
+
+describe('authorizer: allowed requests', () => {
+  it.each(['Authorization', 'authorization', 'AUTHORIZATION', 'aUtHoRiZaTiOn'])(
+    'allows a Bearer token in the %s header',
+    async (name) => {
+      // Prepare
+      const token = await sign(claims());
+
+      // Act
+      const result = await authorizer(remoteKeys())(event({ [name]: `Bearer ${token}` }));
+
+      // Assess
+      expect(result).toEqual({
+        principalId: 'alice',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: STAGE_WILDCARD }],
+        },
+        context: { sub: 'alice', scope: 'downloads:read' },
+      });
+    },
+  );
+
+  it('allows the default signet_token cookie', async () => {
+    // Prepare
+    const token = await sign(claims());
+
+    // Act
+    const result = await authorizer(remoteKeys())(
+      event({ Cookie: `theme=dark; signet_token=${token}; lang=en` }),
+    );
+
+    // Assess
+    expect(result.principalId).toBe('alice');
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: STAGE_WILDCARD },
+    ]);
+  });
+
+  it('allows a custom cookie name', async () => {
+    // Prepare
+    const token = await sign(claims());
+    const auth = authorizer(remoteKeys(), { SIGNET_COOKIE_NAME: 'session' });
+
+    // Act
+    const allowed = await auth(event({ cookie: `session=${token}` }));
+    const refused = await run(auth, event({ cookie: `signet_token=${token}` }));
+
+    // Assess
+    expect(allowed.principalId).toBe('alice');
+    expectUnauthorized(refused);
+  });
+
+  it('prefers the Bearer header to the cookie', async () => {
+    // Prepare
+    const bearer = await sign(claims({ sub: 'alice' }));
+    const cookie = await sign(claims({ sub: 'bob' }));
+
+    // Act
+    const result = await authorizer(remoteKeys())(
+      event({ Authorization: `Bearer ${bearer}`, Cookie: `signet_token=${cookie}` }),
+    );
+
+    // Assess
+    expect(result.principalId).toBe('alice');
+    expect(result.context).toEqual({ sub: 'alice', scope: 'downloads:read' });
+  });
+
+  it.each([
+    ['a scope string', { scope: 'downloads:read links:write' }, 'downloads:read links:write'],
+    [
+      'an scp array',
+      { scope: undefined, scp: ['downloads:all', 'links:write'] },
+      'downloads:all links:write',
+    ],
+    ['no scopes', { scope: undefined }, ''],
+  ])('passes scopes from %s in the context', async (_, overrides, scope) => {
+    // Prepare
+    const token = await sign(claims({ sub: 'carol', ...overrides }));
+
+    // Act
+    const result = await authorizer(remoteKeys())(event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expect(result.context).toEqual({ sub: 'carol', scope });
+  });
+
+  it.each([
+    ['expired 10 s ago', { exp: NOW_S - 10 }],
+    ['valid 10 s from now', { nbf: NOW_S + 10 }],
+  ])('honours the 30 s clock tolerance: a token %s passes', async (_, overrides) => {
+    // Prepare
+    const token = await sign(claims(overrides));
+
+    // Act
+    const result = await authorizer(remoteKeys())(event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expect(result.principalId).toBe('alice');
+  });
+
+  it('fetches the JWKS once and reuses it', async () => {
+    // Prepare
+    const counting = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(jwks));
+    });
+    const auth = authorizer(remoteKeys(counting.url));
+    const token = await sign(claims());
+
+    // Act
+    await auth(event({ Authorization: `Bearer ${token}` }));
+    await auth(event({ Authorization: `Bearer ${token}` }));
+    await counting.close();
+
+    // Assess
+    expect(counting.hits()).toBe(1);
+  });
+
+  it('works with a local key set too', async () => {
+    // Prepare
+    const token = await sign(claims());
+
+    // Act
+    const result = await authorizer(createLocalJWKSet(jwks))(event({ Authorization: `Bearer ${token}` }));
+
+    // Assess
+    expect(result.principalId).toBe('alice');
+  });
+});
+
+describe('stageWildcard', () => {
+  it.each([
+    [METHOD_ARN, STAGE_WILDCARD],
+    [
+      'arn:aws:execute-api:eu-west-1:111122223333:xyz789/$default/HEAD/d/users/alice/a b.pdf',
+      'arn:aws:execute-api:eu-west-1:111122223333:xyz789/$default/*',
+    ],
+    [
+      'arn:aws:execute-api:us-east-1:123456789012:abc123/dev/POST/links',
+      'arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*',
+    ],
+  ])('turns %s into %s', (methodArn, expected) => {
+    // Act
+    const resource = stageWildcard(methodArn);
+
+    // Assess
+    expect(resource).toBe(expected);
+  });
+});

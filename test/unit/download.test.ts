@@ -1,0 +1,548 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { parse } from 'content-disposition';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CdnSigner } from '../../api/core/cdn-signer.ts';
+import { loadConfig, type Via } from '../../api/core/config.ts';
+import { DownloadService } from '../../api/core/download.ts';
+import { S3ObjectStore } from '../../api/core/object-store.ts';
+import { S3Signer } from '../../api/core/s3-signer.ts';
+import type { Signer } from '../../api/core/signing.ts';
+import { createDownloadHandler } from '../../api/handlers/download.ts';
+
+const BUCKET = 'signet-test';
+const S3_HOST = 'signet-test.s3.us-east-1.amazonaws.com';
+const CDN_HOST = 'd111.cloudfront.net';
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test-secret' };
+/** A fixed clock, 42 s into the window that starts at 2030-01-01T12:00:00Z. */
+const NOW = Date.UTC(2030, 0, 1, 12, 0, 42);
+const EXPIRES_AT = '2030-01-01T12:05:00.000Z';
+
+const BASE_ENV = {
+  SIGNET_BUCKET: BUCKET,
+  SIGNET_REGION: 'us-east-1',
+  SIGNET_ISSUER: 'https://issuer.test',
+  SIGNET_AUDIENCE: 'signet',
+  SIGNET_JWKS_URL: 'https://issuer.test/jwks.json',
+};
+const CDN_ENV = {
+  ...BASE_ENV,
+  SIGNET_DISTRIBUTION_DOMAIN: CDN_HOST,
+  SIGNET_CF_KEY_PAIR_ID: 'K1',
+  SIGNET_CF_PRIVATE_KEY_FILE: '/not/read/in/tests.pem',
+};
+
+const s3 = mockClient(S3Client);
+const client = new S3Client({ region: 'us-east-1', credentials: CREDENTIALS });
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const logger = new Logger({ logLevel: 'SILENT' });
+
+function handlerFor(env: Record<string, string>, extraSigners: Partial<Record<Via, Signer>> = {}) {
+  const config = loadConfig(env);
+  const signers: Partial<Record<Via, Signer>> = {
+    s3: new S3Signer({
+      bucket: config.bucket,
+      region: config.region,
+      endpoint: config.s3Endpoint,
+      credentials: CREDENTIALS,
+      sha256: client.config.sha256,
+      ttlSeconds: config.urlTtlSeconds,
+    }),
+  };
+  if (config.distributionOrigin && config.cloudFrontKeyPairId) {
+    signers.cdn = new CdnSigner({
+      origin: config.distributionOrigin,
+      keyPairId: config.cloudFrontKeyPairId,
+      privateKey,
+    });
+  }
+  const service = new DownloadService({
+    config,
+    store: new S3ObjectStore(client, config.bucket),
+    signers: { ...signers, ...extraSigners },
+    now: () => NOW,
+  });
+  return createDownloadHandler({ service, logger });
+}
+
+/** With a distribution: via defaults to cdn. */
+const handler = handlerFor(CDN_ENV);
+/** Without a distribution: via=s3 only. */
+const s3OnlyHandler = handlerFor(BASE_ENV);
+
+interface Request {
+  readonly key?: string | undefined;
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
+  readonly headers?: Record<string, string>;
+  readonly method?: 'GET' | 'HEAD';
+  readonly authorizer?: Record<string, unknown> | null;
+}
+
+const ALICE = { sub: 'alice', scope: 'downloads:read', principalId: 'alice', integrationLatency: 7 };
+
+/** A REST API (payload 1.0) proxy event as the gateway sends it after the authorizer. */
+function event(request: Request = {}): APIGatewayProxyEvent {
+  const { query, headers = {}, method = 'GET', authorizer = ALICE } = request;
+  // `{ key: undefined }` means "no path parameter", not "the default key".
+  const key = 'key' in request ? request.key : 'public/a.pdf';
+  const entries = Object.entries(query ?? {});
+  const path = `/d/${key ?? ''}`;
+  return {
+    httpMethod: method,
+    path,
+    resource: '/d/{proxy+}',
+    body: null,
+    isBase64Encoded: false,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    pathParameters: key === undefined ? null : { proxy: key },
+    queryStringParameters:
+      entries.length === 0
+        ? null
+        : Object.fromEntries(
+            entries.map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]),
+          ),
+    multiValueQueryStringParameters:
+      entries.length === 0
+        ? null
+        : Object.fromEntries(entries.map(([name, value]) => [name, Array.isArray(value) ? value : [value]])),
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      stage: 'prod',
+      httpMethod: method,
+      path: `/prod${path}`,
+      resourcePath: '/d/{proxy+}',
+      requestId: 'req-1',
+      requestTimeEpoch: NOW,
+      authorizer,
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+function header(result: APIGatewayProxyResult, name: string): string | undefined {
+  const value = result.headers?.[name];
+  return value === undefined ? undefined : String(value);
+}
+
+/** The problem+json contract: four members, the status, nothing leaked. */
+function expectProblem(result: APIGatewayProxyResult, status: number): Record<string, unknown> {
+  expect(result.statusCode).toBe(status);
+  expect(header(result, 'Content-Type')).toBe('application/problem+json');
+  expect(header(result, 'Cache-Control')).toBe('private, no-store');
+  expect(header(result, 'Location')).toBeUndefined();
+  const body = JSON.parse(result.body) as Record<string, unknown>;
+  expect(Object.keys(body).sort()).toEqual(['detail', 'status', 'title', 'type']);
+  expect(body).toMatchObject({
+    status,
+    type: expect.stringMatching(/^https:\/\//),
+    title: expect.any(String),
+  });
+  expect(result.body).not.toMatch(/\bat .+:\d+:\d+|AWS says|arn:aws|Error:/);
+  return body;
+}
+
+function location(result: APIGatewayProxyResult): URL {
+  return new URL(header(result, 'Location') ?? 'missing:');
+}
+
+function awsError(name: string, httpStatusCode: number | undefined): Error {
+  return Object.assign(new Error(`AWS says: ${name} for arn:aws:s3:::${BUCKET}/secret`), {
+    name,
+    $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
+  });
+}
+
+beforeEach(() => {
+  s3.reset();
+  s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: 'application/pdf', Metadata: {} });
+});
+
+describe('GET /d/{key}: the redirect', () => {
+  it('answers 302 to a CloudFront URL by default where a distribution is configured', async () => {
+    // Act
+    const result = await handler(event({ key: 'public/reports/q1.pdf' }));
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(location(result).host).toBe(CDN_HOST);
+    expect(location(result).pathname).toBe('/files/public/reports/q1.pdf');
+    expect(location(result).searchParams.get('Key-Pair-Id')).toBe('K1');
+    expect(header(result, 'Cache-Control')).toBe('private, no-store');
+    expect(header(result, 'Referrer-Policy')).toBe('no-referrer');
+    expect(result.body).toBe('');
+    expect(s3).toReceiveCommandExactlyOnceWith(HeadObjectCommand, {
+      Bucket: BUCKET,
+      Key: 'public/reports/q1.pdf',
+    });
+  });
+
+  it('answers 302 to S3 by default without a distribution', async () => {
+    // Act
+    const result = await s3OnlyHandler(event());
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(location(result).host).toBe(S3_HOST);
+    expect(location(result).searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(header(result, 'Referrer-Policy')).toBe('no-referrer');
+  });
+
+  it.each([
+    ['s3', S3_HOST],
+    ['cdn', CDN_HOST],
+  ])('answers via=%s on %s', async (via, host) => {
+    // Act
+    const result = await handler(event({ query: { via } }));
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(location(result).protocol).toBe('https:');
+    expect(location(result).host).toBe(host);
+  });
+
+  it.each([
+    ['Host', { Host: 'evil.example' }],
+    ['X-Forwarded-Host', { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'http' }],
+    ['Forwarded', { Forwarded: 'host=evil.example;proto=http' }],
+    ['Origin and Referer', { Origin: 'https://evil.example', Referer: 'https://evil.example/x' }],
+  ])('never takes the Location host from the %s header', async (_, headers) => {
+    // Act
+    const viaCdn = await handler(event({ headers }));
+    const viaS3 = await handler(event({ headers, query: { via: 's3' } }));
+
+    // Assess
+    expect(location(viaCdn).host).toBe(CDN_HOST);
+    expect(location(viaS3).host).toBe(S3_HOST);
+    expect(header(viaCdn, 'Location')).not.toContain('evil');
+    expect(header(viaS3, 'Location')).not.toContain('evil');
+  });
+
+  it('signs keys with characters SigV4 and CloudFront trip on', async () => {
+    // Prepare
+    const key = 'users/alice/a+b=c&d$e@f;g:h 報告 🎉.pdf';
+
+    // Act
+    const viaCdn = await handler(event({ key }));
+    const viaS3 = await handler(event({ key, query: { via: 's3' } }));
+
+    // Assess
+    expect(
+      location(viaCdn).pathname.slice('/files/'.length).split('/').map(decodeURIComponent).join('/'),
+    ).toBe(key);
+    expect(location(viaS3).pathname.slice(1).split('/').map(decodeURIComponent).join('/')).toBe(key);
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: key });
+  });
+
+  it.each([
+    ['attachment by default', {}, 'attachment'],
+    ['attachment', { disposition: 'attachment' }, 'attachment'],
+    ['inline', { disposition: 'inline' }, 'inline'],
+  ])('signs the disposition: %s', async (_, query, type) => {
+    // Act
+    const result = await handler(event({ query }));
+
+    // Assess
+    const disposition = location(result).searchParams.get('response-content-disposition') ?? '';
+    expect(parse(disposition)).toMatchObject({ type, parameters: { filename: 'a.pdf' } });
+  });
+
+  it('gives the same Location to repeated requests in one window', async () => {
+    // Act
+    const first = await handler(event());
+    const second = await handler(event());
+
+    // Assess
+    expect(header(second, 'Location')).toBe(header(first, 'Location'));
+  });
+
+  it('lets downloads:all read any key', async () => {
+    // Act
+    const result = await handler(
+      event({ key: 'users/bob/secret.pdf', authorizer: { sub: 'ops', scope: 'downloads:all' } }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'users/bob/secret.pdf' });
+  });
+
+  it('lets a caller read its own users/{sub}/ folder', async () => {
+    // Act
+    const result = await handler(event({ key: 'users/alice/notes.txt' }));
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+  });
+});
+
+describe('GET /d/{key} with Accept: application/json', () => {
+  it.each([
+    ['cdn', CDN_HOST],
+    ['s3', S3_HOST],
+  ])('answers 200 with the %s link as JSON', async (via, host) => {
+    // Act
+    const result = await handler(event({ query: { via }, headers: { Accept: 'application/json' } }));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(header(result, 'Content-Type')).toBe('application/json');
+    expect(header(result, 'Cache-Control')).toBe('private, no-store');
+    expect(header(result, 'Referrer-Policy')).toBe('no-referrer');
+    expect(header(result, 'Location')).toBeUndefined();
+    const body = JSON.parse(result.body);
+    expect(body).toEqual({ url: expect.any(String), expiresAt: EXPIRES_AT, via, filename: 'a.pdf' });
+    expect(new URL(body.url).host).toBe(host);
+  });
+
+  it.each(['application/json', 'text/html, application/json;q=0.9', 'APPLICATION/JSON'])(
+    'reads %j as a wish for JSON',
+    async (accept) => {
+      // Act
+      const result = await handler(event({ headers: { accept } }));
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+    },
+  );
+
+  it.each(['text/html', '*/*', 'application/jsonp'])('redirects for Accept %j', async (accept) => {
+    // Act
+    const result = await handler(event({ headers: { Accept: accept } }));
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+  });
+});
+
+describe('HEAD /d/{key}', () => {
+  it.each([
+    ['a redirect', {}],
+    ['a JSON answer', { headers: { Accept: 'application/json' } }],
+    ['a 400', { query: { via: 'ftp' } }],
+    ['a 403', { key: 'users/bob/a.pdf' }],
+  ] as const)('answers %s with the same status and headers as GET, and no body', async (_, request) => {
+    // Act
+    const get = await handler(event({ ...request, method: 'GET' }));
+    const head = await handler(event({ ...request, method: 'HEAD' }));
+
+    // Assess
+    expect(head.statusCode).toBe(get.statusCode);
+    expect(head.headers).toEqual(get.headers);
+    expect(head.body).toBe('');
+  });
+
+  it('answers a 404 with no body', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+
+    // Act
+    const head = await handler(event({ method: 'HEAD' }));
+
+    // Assess
+    expect(head.statusCode).toBe(404);
+    expect(header(head, 'Content-Type')).toBe('application/problem+json');
+    expect(head.body).toBe('');
+  });
+});
+
+describe('the filename', () => {
+  it.each([
+    ['the parameter first', { filename: 'asked.pdf' }, 'meta.pdf', 'asked.pdf'],
+    ['the metadata next', {}, 'meta.pdf', 'meta.pdf'],
+    ['RFC 2047 metadata decoded', {}, '=?UTF-8?B?w6l0w6kgMjAyNC5wZGY=?=', 'été 2024.pdf'],
+    ['the key segment last', {}, undefined, 'q1 report.pdf'],
+    ['the key segment when the metadata is unusable', {}, '..', 'q1 report.pdf'],
+    ['the parameter, sanitized', { filename: '../../etc/pa\r\nss\u202Ewd.txt' }, 'meta.pdf', 'passwd.txt'],
+  ])('uses %s', async (_, query, metadata, expected) => {
+    // Prepare
+    s3.on(HeadObjectCommand).resolves({ Metadata: metadata === undefined ? {} : { filename: metadata } });
+
+    // Act
+    const json = await handler(
+      event({ key: 'public/q1 report.pdf', query, headers: { Accept: 'application/json' } }),
+    );
+    const redirect = await handler(event({ key: 'public/q1 report.pdf', query }));
+
+    // Assess
+    expect(JSON.parse(json.body).filename).toBe(expected);
+    const disposition = location(redirect).searchParams.get('response-content-disposition') ?? '';
+    expect(disposition).not.toMatch(/[\r\n]/);
+    expect(parse(disposition).parameters.filename).toBe(expected);
+  });
+});
+
+describe('400 Bad Request', () => {
+  it.each([
+    ['an empty key', { key: '' }],
+    ['no key', { key: undefined }],
+    ['a "." segment', { key: 'public/./a.pdf' }],
+    ['a ".." segment', { key: 'public/../users/bob/a.pdf' }],
+    ['a leading "/"', { key: '/public/a.pdf' }],
+    ['an empty segment', { key: 'public//a.pdf' }],
+    ['a control character', { key: 'public/a\u0000.pdf' }],
+    ['a newline', { key: 'public/a\n.pdf' }],
+    ['a lone surrogate', { key: 'public/\ud800.pdf' }],
+    ['a key over 1024 bytes', { key: `public/${'€'.repeat(340)}` }],
+    ['a bad disposition', { query: { disposition: 'download' } }],
+    ['a bad via', { query: { via: 'ftp' } }],
+    ['an upper-case via', { query: { via: 'S3' } }],
+    ['a duplicated filename', { query: { filename: ['a.pdf', 'b.pdf'] } }],
+    ['a duplicated via', { query: { via: ['s3', 'cdn'] } }],
+    ['a duplicated disposition', { query: { disposition: ['inline', 'attachment'] } }],
+    ['an empty filename', { query: { filename: '' } }],
+    ['an unusable filename', { query: { filename: '..' } }],
+    ['a filename over 1024 bytes', { query: { filename: 'f'.repeat(1025) } }],
+  ] as const)('answers 400 for %s, before any storage call', async (_, request) => {
+    // Act
+    const result = await handler(event(request));
+
+    // Assess
+    const problem = expectProblem(result, 400);
+    expect(problem.title).toBe('Bad Request');
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+  });
+
+  it('answers 400 for via=cdn without a distribution', async () => {
+    // Act
+    const result = await s3OnlyHandler(event({ query: { via: 'cdn' } }));
+
+    // Assess
+    expectProblem(result, 400);
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+  });
+
+  it('answers 400 for a bad key even when the caller may not read it', async () => {
+    // Act
+    const result = await handler(event({ key: 'users/bob/../x', authorizer: { sub: 'alice', scope: '' } }));
+
+    // Assess
+    expectProblem(result, 400);
+  });
+});
+
+describe('401 and 403', () => {
+  it.each([
+    ['no authorizer context', null],
+    ['an empty context', {}],
+    ['an empty sub', { sub: '', scope: 'downloads:read' }],
+    ['a non-string sub', { sub: 42, scope: 'downloads:read' }],
+  ])('answers 401 with WWW-Authenticate: Bearer for %s', async (_, authorizer) => {
+    // Act
+    const result = await handler(event({ authorizer }));
+
+    // Assess
+    expectProblem(result, 401);
+    expect(header(result, 'WWW-Authenticate')).toBe('Bearer');
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+  });
+
+  it.each([
+    ['no scope', { sub: 'alice', scope: '' }],
+    ['another scope', { sub: 'alice', scope: 'links:write' }],
+    ['no scope claim', { sub: 'alice' }],
+  ])('answers 403 insufficient_scope for %s', async (_, authorizer) => {
+    // Act
+    const result = await handler(event({ authorizer }));
+
+    // Assess
+    expectProblem(result, 403);
+    expect(header(result, 'WWW-Authenticate')).toContain('error="insufficient_scope"');
+    expect(header(result, 'WWW-Authenticate')).toContain('scope="downloads:read"');
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+  });
+
+  it.each([['users/bob/a.pdf'], ['private/a.pdf'], ['users/alice']])(
+    'answers 403 for %s, outside alice’s prefixes',
+    async (key) => {
+      // Act
+      const result = await handler(event({ key }));
+
+      // Assess
+      expectProblem(result, 403);
+      expect(header(result, 'WWW-Authenticate')).toBeUndefined();
+      expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+    },
+  );
+
+  it('does not grant users/{sub}/ to a sub that would climb out of it', async () => {
+    // Act
+    const result = await handler(
+      event({ key: 'users/x/y/a.pdf', authorizer: { sub: 'x/y', scope: 'downloads:read' } }),
+    );
+
+    // Assess
+    expectProblem(result, 403);
+  });
+});
+
+describe('storage faults', () => {
+  it.each([
+    [
+      'NotFound (404)',
+      () => new NotFound({ message: 'AWS says: Not Found', $metadata: { httpStatusCode: 404 } }),
+    ],
+    ['403 from S3 (no s3:ListBucket)', () => awsError('Forbidden', 403)],
+  ])('answers 404 on %s', async (_, error) => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(error());
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    const problem = expectProblem(result, 404);
+    expect(problem.title).toBe('Not Found');
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'public/a.pdf' });
+  });
+
+  it.each([
+    [
+      'SlowDown (503)',
+      () =>
+        new S3ServiceException({
+          name: 'SlowDown',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+          message: 'AWS says: Please reduce your request rate.',
+        }),
+    ],
+    ['429', () => awsError('TooManyRequestsException', 429)],
+    ['a timeout', () => awsError('TimeoutError', undefined)],
+    ['a reset connection', () => Object.assign(awsError('Error', undefined), { code: 'ECONNRESET' })],
+    ['an unknown 400', () => awsError('InvalidArgument', 400)],
+  ])('answers 503 with Retry-After on %s', async (_, error) => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(error());
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expectProblem(result, 503);
+    expect(header(result, 'Retry-After')).toMatch(/^[1-9]\d*$/);
+  });
+
+  it('answers 500 with a generic detail when something unexpected breaks', async () => {
+    // Prepare
+    const broken: Signer = {
+      via: 's3',
+      sign: () => {
+        throw new Error('AWS says: secret internals at arn:aws:kms:us-east-1:123456789012:key/x');
+      },
+    };
+    const brokenHandler = handlerFor(BASE_ENV, { s3: broken });
+
+    // Act
+    const result = await brokenHandler(event());
+
+    // Assess
+    const problem = expectProblem(result, 500);
+    expect(problem.detail).toBe('an unexpected error occurred');
+  });
+});

@@ -1,0 +1,149 @@
+import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError, UnavailableError } from '../../api/core/errors.ts';
+import { mapS3Fault, S3ObjectStore } from '../../api/core/object-store.ts';
+
+const BUCKET = 'signet-test';
+const s3 = mockClient(S3Client);
+const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }), BUCKET);
+
+/** An error shaped like the SDK's: a name and `$metadata.httpStatusCode`. */
+function sdkError(name: string, httpStatusCode?: number, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(`AWS says: ${name} arn:aws:s3:::${BUCKET}`), {
+    name,
+    $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
+    ...extra,
+  });
+}
+
+function serviceError(name: string, httpStatusCode: number, $fault: 'client' | 'server'): S3ServiceException {
+  return new S3ServiceException({
+    name,
+    $fault,
+    $metadata: { httpStatusCode },
+    message: `AWS says: ${name}`,
+  });
+}
+
+describe('S3ObjectStore.head', () => {
+  beforeEach(() => {
+    s3.reset();
+  });
+
+  it('returns the object info, with the filename metadata', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).resolves({
+      ContentLength: 1234,
+      ContentType: 'application/pdf',
+      Metadata: { filename: '=?UTF-8?B?w6l0w6kucGRm?=' },
+      $metadata: { httpStatusCode: 200 },
+    });
+
+    // Act
+    const info = await store.head('users/alice/report 2024+final.pdf');
+
+    // Assess
+    expect(info).toEqual({
+      size: 1234,
+      contentType: 'application/pdf',
+      filename: '=?UTF-8?B?w6l0w6kucGRm?=',
+    });
+    expect(s3).toReceiveCommandExactlyOnceWith(HeadObjectCommand, {
+      Bucket: BUCKET,
+      Key: 'users/alice/report 2024+final.pdf',
+    });
+  });
+
+  it('returns undefined fields when S3 says nothing about them', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).resolves({ $metadata: { httpStatusCode: 200 } });
+
+    // Act
+    const info = await store.head('public/a.pdf');
+
+    // Assess
+    expect(info).toEqual({ size: undefined, contentType: undefined, filename: undefined });
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'public/a.pdf' });
+  });
+
+  it.each([
+    [
+      '404 NotFound (SDK class)',
+      () => new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }),
+    ],
+    ['404 NotFound (shaped error)', () => sdkError('NotFound', 404)],
+    ['NoSuchKey', () => sdkError('NoSuchKey', 404)],
+    ['a bare 404', () => sdkError('UnknownError', 404)],
+    ['403 without s3:ListBucket', () => sdkError('Forbidden', 403)],
+    ['403 AccessDenied (SDK class)', () => serviceError('AccessDenied', 403, 'client')],
+  ])('maps %s to NOT_FOUND', async (_, error) => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(error());
+
+    // Act
+    const head = store.head('public/missing.pdf');
+
+    // Assess
+    await expect(head).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.head('public/missing.pdf')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'public/missing.pdf' });
+  });
+
+  it.each([
+    ['503 SlowDown', () => serviceError('SlowDown', 503, 'server'), 2],
+    ['503 without a name', () => sdkError('Unknown', 503), 2],
+    ['429', () => sdkError('TooManyRequests', 429), 2],
+    ['ThrottlingException', () => sdkError('ThrottlingException', 400), 2],
+    ['a TimeoutError', () => sdkError('TimeoutError'), 1],
+    [
+      'ECONNRESET',
+      () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} }),
+      1,
+    ],
+    ['ECONNREFUSED', () => Object.assign(new Error('connect refused'), { code: 'ECONNREFUSED' }), 1],
+    ['an AbortError', () => sdkError('AbortError'), 1],
+    ['500 InternalError', () => serviceError('InternalError', 500, 'server'), 5],
+    ['an unknown 400', () => sdkError('InvalidArgument', 400), 5],
+    ['301 wrong region', () => sdkError('PermanentRedirect', 301), 5],
+    ['a plain TypeError', () => new TypeError('x is not a function'), 5],
+  ])('maps %s to UNAVAILABLE (retry after %s s)', async (_, error, retryAfterSeconds) => {
+    // Prepare
+    const fault = error();
+    s3.on(HeadObjectCommand).rejects(fault);
+
+    // Act
+    const head = store.head('public/a.pdf');
+
+    // Assess
+    await expect(head).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.head('public/a.pdf')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryAfterSeconds,
+      cause: fault,
+    });
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'public/a.pdf' });
+  });
+
+  it('does not carry the AWS message into its own', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(sdkError('SlowDown', 503));
+
+    // Act
+    const head = store.head('public/a.pdf');
+
+    // Assess
+    await expect(head).rejects.toSatisfy((error: Error) => !error.message.includes('AWS says'));
+  });
+});
+
+describe('mapS3Fault', () => {
+  it.each([[undefined], [null], ['a string'], [42]])('maps a non-error %j to UNAVAILABLE', (fault) => {
+    // Act
+    const error = mapS3Fault(fault);
+
+    // Assess
+    expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
