@@ -12,6 +12,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
+import { HOP_BY_HOP } from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -36,16 +37,6 @@ export interface EdgeOptions {
   readonly onListening?: (origin: string) => void;
 }
 
-/** Headers a proxy must not forward (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-]);
 /** Viewer headers the S3 origin receives (like an origin request policy). */
 const ORIGIN_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 

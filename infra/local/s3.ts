@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HOP_BY_HOP } from './http.ts';
 import { verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
@@ -55,17 +56,6 @@ const S3rver = require('s3rver') as S3rverConstructor;
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
   DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
 };
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-]);
 
 const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
