@@ -1,0 +1,638 @@
+// End to end: `GET /d/{key}` on the real local stack (edge → REST API stand-in → the real
+// authorizer and download handlers), then the signed URL itself against the S3 stand-in
+// (SigV4-checked) or the edge (CloudFront signed URL check + the built edge functions).
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../infra/local/issuer.ts';
+import { type RunningStack, startStack } from './harness.ts';
+import {
+  ask,
+  awaitFreshWindow,
+  downloadPath,
+  expectProblem,
+  expectProblemResponse,
+  flipChar,
+  follow,
+  parseDisposition,
+  putObject,
+  rawParam,
+  rawRequest,
+  redirectTo,
+  replaceParam,
+  s3Client,
+  VIAS,
+  type Via,
+} from './helpers.ts';
+
+const SAMPLES = resolve(import.meta.dirname, '../../samples');
+const BODY = 'Hello, Signet! 0123456789 the quick brown fox.';
+const KEY = 'public/e2e/hello.txt';
+const OTHER_KEY = 'public/e2e/other.txt';
+const SECRET_KEY = 'users/someone-else/x.txt';
+
+let stack: RunningStack;
+let s3: S3Client;
+let token: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  s3 = s3Client(stack.endpoints);
+  await Promise.all([
+    putObject(s3, stack.endpoints, KEY, BODY),
+    putObject(s3, stack.endpoints, OTHER_KEY, 'another object'),
+    putObject(s3, stack.endpoints, SECRET_KEY, 'someone else’s secret'),
+  ]);
+  token = await stack.token();
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await stack?.stop();
+});
+
+const expectedOrigin = (via: Via) => (via === 's3' ? stack.endpoints.s3 : stack.endpoints.edge);
+
+describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
+  it.each(VIAS)(
+    'via=%s: 302 to a signed URL that serves the exact bytes with the forced disposition',
+    async (via) => {
+      // Act
+      const location = await redirectTo(stack.endpoints, downloadPath(KEY, { via }), token, via);
+      const file = await follow(location);
+
+      // Assess
+      expect(file.status).toBe(200);
+      expect(file.body.toString('utf8')).toBe(BODY);
+      const disposition = parseDisposition(file.headers.get('content-disposition'));
+      expect(disposition).toEqual({
+        type: 'attachment',
+        fallback: 'hello.txt',
+        extended: "UTF-8''hello.txt",
+        name: 'hello.txt',
+      });
+    },
+  );
+
+  it('defaults to via=cdn locally (a distribution is configured)', async () => {
+    // Act
+    const location = await redirectTo(stack.endpoints, downloadPath(KEY), token, 'cdn');
+    const file = await follow(location);
+
+    // Assess
+    expect(new URL(location).pathname).toBe('/files/public/e2e/hello.txt');
+    expect(file.status).toBe(200);
+    expect(file.body.toString('utf8')).toBe(BODY);
+  });
+
+  it.each(VIAS)('via=%s: disposition=inline is honoured', async (via) => {
+    // Act
+    const location = await redirectTo(
+      stack.endpoints,
+      downloadPath(KEY, { via, disposition: 'inline' }),
+      token,
+      via,
+    );
+    const file = await follow(location);
+
+    // Assess
+    expect(file.status).toBe(200);
+    expect(parseDisposition(file.headers.get('content-disposition')).type).toBe('inline');
+  });
+
+  it.each(VIAS)(
+    'via=%s: Accept: application/json answers 200 with {url, expiresAt, via, filename}',
+    async (via) => {
+      // Act
+      const before = Date.now();
+      const res = await ask(stack.endpoints, downloadPath(KEY, { via, filename: 'Résumé.txt' }), {
+        token,
+        headers: { accept: 'application/json' },
+      });
+      const after = Date.now();
+
+      // Assess
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('cache-control')).toBe('private, no-store');
+      expect(res.headers.get('location')).toBeNull();
+      const body = (await res.json()) as { url: string; expiresAt: string; via: string; filename: string };
+      expect(Object.keys(body).sort()).toEqual(['expiresAt', 'filename', 'url', 'via']);
+      expect(body.via).toBe(via);
+      expect(body.filename).toBe('Résumé.txt');
+      expect(new URL(body.url).origin).toBe(expectedOrigin(via));
+      // Default TTL 300 s from a signing time rounded down to 60 s: 240 to 300 s left.
+      const signedAt = Date.parse(body.expiresAt) - 300_000;
+      expect(signedAt % 60_000).toBe(0);
+      expect(signedAt).toBeGreaterThan(before - 60_000);
+      expect(signedAt).toBeLessThanOrEqual(after);
+      const file = await follow(body.url);
+      expect(file.status).toBe(200);
+      expect(file.body.toString('utf8')).toBe(BODY);
+      expect(parseDisposition(file.headers.get('content-disposition')).name).toBe('Résumé.txt');
+    },
+  );
+
+  it.each(VIAS)('via=%s: the expiry the JSON reports is the one signed into the URL', async (via) => {
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(KEY, { via }), {
+      token,
+      headers: { accept: 'application/json' },
+    });
+    const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
+
+    // Assess
+    if (via === 'cdn') {
+      expect(Number(rawParam(url, 'Expires')) * 1000).toBe(Date.parse(expiresAt));
+    } else {
+      const date = rawParam(url, 'X-Amz-Date') ?? '';
+      const signedAt = Date.parse(
+        `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+      );
+      expect(signedAt + Number(rawParam(url, 'X-Amz-Expires')) * 1000).toBe(Date.parse(expiresAt));
+    }
+  });
+
+  it.each(VIAS)('via=%s: HEAD /d/{key} answers the same 302 and headers with no body', async (via) => {
+    // Act
+    await awaitFreshWindow(60, 3000);
+    const get = await ask(stack.endpoints, downloadPath(KEY, { via }), { token });
+    const head = await ask(stack.endpoints, downloadPath(KEY, { via }), { token, method: 'HEAD' });
+
+    // Assess
+    expect(head.status).toBe(302);
+    expect(await head.text()).toBe('');
+    for (const name of ['location', 'cache-control', 'referrer-policy', 'x-content-type-options']) {
+      expect(head.headers.get(name), name).toBe(get.headers.get(name));
+    }
+    expect(head.headers.get('location')).toBeTruthy();
+  });
+
+  it.each(VIAS)(
+    'via=%s: the token may come in the signet_token cookie instead of the header',
+    async (via) => {
+      // Act
+      const res = await ask(stack.endpoints, downloadPath(KEY, { via }), {
+        headers: { cookie: `theme=dark; signet_token=${token}; other=1` },
+      });
+
+      // Assess
+      expect(res.status).toBe(302);
+      const file = await follow(res.headers.get('location') as string);
+      expect(file.status).toBe(200);
+      expect(file.body.toString('utf8')).toBe(BODY);
+    },
+  );
+
+  it.each(VIAS)('via=%s: two requests in one signing window get the very same Location', async (via) => {
+    // Prepare
+    await awaitFreshWindow(60, 3000);
+
+    // Act
+    const first = await redirectTo(stack.endpoints, downloadPath(KEY, { via }), token, via);
+    const second = await redirectTo(stack.endpoints, downloadPath(KEY, { via }), token, via);
+    const otherName = await redirectTo(
+      stack.endpoints,
+      downloadPath(KEY, { via, filename: 'x.txt' }),
+      token,
+      via,
+    );
+
+    // Assess
+    expect(second).toBe(first);
+    expect(otherName).not.toBe(first);
+  });
+
+  it.each(VIAS)(
+    'via=%s: the Location never comes from the request (Host, X-Forwarded-*, Forwarded)',
+    async (via) => {
+      // Act
+      const res = await rawRequest(stack.endpoints.edge, downloadPath(KEY, { via }), {
+        host: 'evil.example',
+        authorization: `Bearer ${token}`,
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-port': '443',
+        forwarded: 'host=evil.example;proto=https',
+      });
+
+      // Assess
+      expect(res.status, res.body).toBe(302);
+      const location = new URL(res.headers.location as string);
+      expect(location.origin).toBe(expectedOrigin(via));
+      expect(res.headers.location).not.toContain('evil.example');
+    },
+  );
+});
+
+describe('Range requests through both signed URLs', () => {
+  const cases: [string, number, string, string][] = [
+    ['bytes=0-4', 206, BODY.slice(0, 5), `bytes 0-4/${BODY.length}`],
+    ['bytes=5-', 206, BODY.slice(5), `bytes 5-${BODY.length - 1}/${BODY.length}`],
+    ['bytes=-5', 206, BODY.slice(-5), `bytes ${BODY.length - 5}-${BODY.length - 1}/${BODY.length}`],
+    ['bytes=0-0', 206, BODY.slice(0, 1), `bytes 0-0/${BODY.length}`],
+  ];
+  const locations = new Map<Via, string>();
+
+  beforeAll(async () => {
+    for (const via of VIAS) {
+      locations.set(via, await redirectTo(stack.endpoints, downloadPath(KEY, { via }), token, via));
+    }
+  });
+
+  describe.each(VIAS)('via=%s', (via) => {
+    it.each(cases)(
+      '%s → %i with the right bytes and Content-Range',
+      async (range, status, bytes, contentRange) => {
+        // Act
+        const file = await follow(locations.get(via) as string, { headers: { range } });
+
+        // Assess
+        expect(file.status).toBe(status);
+        expect(file.body.toString('utf8')).toBe(bytes);
+        expect(file.headers.get('content-range')).toBe(contentRange);
+        expect(file.headers.get('content-length')).toBe(String(Buffer.byteLength(bytes)));
+        expect(parseDisposition(file.headers.get('content-disposition')).name).toBe('hello.txt');
+      },
+    );
+
+    it('an unsatisfiable range → 416', async () => {
+      // Act
+      const file = await follow(locations.get(via) as string, {
+        headers: { range: `bytes=${BODY.length + 10}-` },
+      });
+
+      // Assess
+      expect(file.status).toBe(416);
+      expect(file.body.toString('utf8')).not.toContain(BODY);
+    });
+  });
+});
+
+describe('who may download what', () => {
+  it('404 problem+json for a missing object', async () => {
+    // Act
+    const res = await ask(stack.endpoints, downloadPath('public/e2e/missing.txt'), { token });
+
+    // Assess
+    const problem = await expectProblemResponse(res, 404);
+    expect(res.headers.get('location')).toBeNull();
+    expect(problem.type).toMatch(/not-found$/);
+  });
+
+  describe('401 with WWW-Authenticate: Bearer and problem+json', () => {
+    const cases: [string, () => Promise<Record<string, string>>][] = [
+      ['no token', async () => ({})],
+      ['a garbage token', async () => ({ authorization: 'Bearer garbage' })],
+      ['a garbage cookie', async () => ({ cookie: 'signet_token=not.a.jwt' })],
+      ['a Basic credential', async () => ({ authorization: 'Basic ZGV2LXVzZXI6cGFzcw==' })],
+      [
+        'a token that expired 120 s ago (past the 30 s tolerance)',
+        async () => ({ authorization: `Bearer ${await stack.token({ ttl: -120 })}` }),
+      ],
+      [
+        'a token for another audience',
+        async () => ({
+          authorization: `Bearer ${await mintToken(stack.stateDir, {
+            issuer: stack.endpoints.issuer,
+            audience: 'someone-else',
+            ttlSeconds: 600,
+          })}`,
+        }),
+      ],
+      [
+        'a token from another issuer',
+        async () => ({
+          authorization: `Bearer ${await mintToken(stack.stateDir, {
+            issuer: 'http://127.0.0.1:1',
+            audience: stack.endpoints.audience,
+            ttlSeconds: 600,
+          })}`,
+        }),
+      ],
+      [
+        'a token signed by another key under the issuer kid',
+        async () => {
+          const stored = JSON.parse(
+            await readFile(join(stack.stateDir, 'issuer', 'private.jwk.json'), 'utf8'),
+          ) as { kid: string };
+          const { privateKey } = await generateKeyPair('RS256');
+          const forged = await new SignJWT({ scope: 'downloads:all' })
+            .setProtectedHeader({ alg: 'RS256', kid: stored.kid })
+            .setIssuer(stack.endpoints.issuer)
+            .setAudience(stack.endpoints.audience)
+            .setSubject('dev-user')
+            .setExpirationTime('10m')
+            .sign(privateKey);
+          return { authorization: `Bearer ${forged}` };
+        },
+      ],
+      [
+        'an unsigned (alg none) token',
+        async () => {
+          const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+          const now = Math.floor(Date.now() / 1000);
+          const payload = {
+            iss: stack.endpoints.issuer,
+            aud: stack.endpoints.audience,
+            sub: 'dev-user',
+            scope: 'downloads:all',
+            exp: now + 600,
+          };
+          return { authorization: `Bearer ${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.` };
+        },
+      ],
+    ];
+
+    it.each(cases)('%s', async (_, headers) => {
+      // Act
+      const res = await ask(stack.endpoints, downloadPath(KEY, { via: 's3' }), { headers: await headers() });
+
+      // Assess
+      await expectProblemResponse(res, 401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+      expect(res.headers.get('location')).toBeNull();
+    });
+  });
+
+  it('403 insufficient_scope for a valid token without downloads:read', async () => {
+    // Prepare
+    const profileOnly = await stack.token({ scope: 'profile' });
+
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(KEY), { token: profileOnly });
+
+    // Assess
+    await expectProblemResponse(res, 403);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*error="insufficient_scope"/);
+  });
+
+  it('403 for a key outside the caller’s prefixes', async () => {
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(SECRET_KEY), { token });
+
+    // Assess
+    await expectProblemResponse(res, 403);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('www-authenticate')).toBeNull();
+  });
+
+  it('users/dev-user/ is readable by sub dev-user, with the exact sample bytes', async () => {
+    // Prepare
+    const expected = await readFile(join(SAMPLES, 'users/dev-user/invoice-0001.txt'));
+
+    // Act
+    const location = await redirectTo(
+      stack.endpoints,
+      downloadPath('users/dev-user/invoice-0001.txt'),
+      token,
+      'cdn',
+    );
+    const file = await follow(location);
+
+    // Assess
+    expect(file.status).toBe(200);
+    expect(file.body.equals(expected)).toBe(true);
+    expect(parseDisposition(file.headers.get('content-disposition')).name).toBe('invoice-0001.txt');
+  });
+
+  it.each([['users/dev-user2/x.txt'], ['users/dev-user'], ['Public/e2e/hello.txt'], ['publicity/x.txt']])(
+    '403 for %s, which only looks like one of dev-user’s prefixes',
+    async (key) => {
+      // Act
+      const res = await ask(stack.endpoints, downloadPath(key), { token });
+
+      // Assess
+      await expectProblemResponse(res, 403);
+    },
+  );
+
+  it('users/dev-user/ is not readable by sub other', async () => {
+    // Prepare
+    const other = await stack.token({ sub: 'other' });
+
+    // Act
+    const res = await ask(stack.endpoints, downloadPath('users/dev-user/invoice-0001.txt'), { token: other });
+
+    // Assess
+    await expectProblemResponse(res, 403);
+  });
+
+  it('a sub holding "/" is granted no user folder', async () => {
+    // Prepare
+    const sneaky = await stack.token({ sub: 'dev-user/..' });
+
+    // Act
+    const res = await ask(stack.endpoints, downloadPath('users/dev-user/invoice-0001.txt'), {
+      token: sneaky,
+    });
+
+    // Assess
+    await expectProblemResponse(res, 403);
+  });
+
+  it.each(VIAS)('via=%s: downloads:all reads any key', async (via) => {
+    // Prepare
+    const admin = await stack.token({ sub: 'admin', scope: 'downloads:all' });
+
+    // Act
+    const location = await redirectTo(stack.endpoints, downloadPath(SECRET_KEY, { via }), admin, via);
+    const file = await follow(location);
+
+    // Assess
+    expect(file.status).toBe(200);
+    expect(file.body.toString('utf8')).toBe('someone else’s secret');
+  });
+
+  describe('400 for bad keys, sent byte for byte', () => {
+    const longSegmented = `public/${'abcdefg/'.repeat(127)}x`; // 7 + 1016 + 1 = 1024 bytes
+    it.each([
+      ['a ".." segment', '/d/public/../public/e2e/hello.txt'],
+      ['an encoded "%2e%2e" segment', '/d/public/%2e%2e/public/e2e/hello.txt'],
+      ['an encoded "%2E%2E" segment', '/d/public/%2E%2E/b'],
+      ['a "." segment', '/d/public/./e2e/hello.txt'],
+      ['a NUL byte', '/d/public/e2e/hello%00.txt'],
+      ['a CR LF', '/d/public/e2e/hello%0d%0a.txt'],
+      ['a leading "/"', '/d//public/e2e/hello.txt'],
+      ['an empty segment', '/d/public//e2e/hello.txt'],
+      ['a 1025-byte key', `/d/public/${'a'.repeat(1018)}`],
+      ['a 1025-byte key in short segments', `/d/${longSegmented}y`],
+      ['broken percent-encoding', '/d/public/%E0%A4%A.txt'],
+    ])('%s', async (_, path) => {
+      // Act
+      const res = await rawRequest(stack.endpoints.edge, path, { authorization: `Bearer ${token}` });
+
+      // Assess
+      expect(res.status, res.body).toBe(400);
+      expectProblem(400, res.headers['content-type'] as string, res.body);
+      expect(res.headers.location).toBeUndefined();
+    });
+
+    it('a 1024-byte key is still accepted (and is simply not there)', async () => {
+      // Prepare
+      expect(Buffer.byteLength(longSegmented)).toBe(1024);
+
+      // Act
+      const res = await rawRequest(stack.endpoints.edge, `/d/${longSegmented}`, {
+        authorization: `Bearer ${token}`,
+      });
+
+      // Assess
+      expect(res.status, res.body).toBe(404);
+      expectProblem(404, res.headers['content-type'] as string, res.body);
+    });
+  });
+
+  it.each([
+    ['disposition=evil', { disposition: 'evil' }],
+    ['via=ftp', { via: 'ftp' }],
+    ['filename given twice', undefined],
+  ])('400 for a bad parameter: %s', async (_, query) => {
+    // Act
+    const path = query ? downloadPath(KEY, query) : `${downloadPath(KEY)}?filename=a.txt&filename=b.txt`;
+    const res = await ask(stack.endpoints, path, { token });
+
+    // Assess
+    await expectProblemResponse(res, 400);
+  });
+
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/'],
+    ['GET', '/d'],
+    ['POST', downloadPath(KEY)],
+  ])('%s %s → 404 problem+json', async (method, path) => {
+    // Act
+    const res = await ask(stack.endpoints, path, { token, method });
+
+    // Assess
+    await expectProblemResponse(res, 404);
+  });
+});
+
+describe('tampered signed URLs are refused', () => {
+  let cdn: string;
+  let s3url: string;
+
+  beforeAll(async () => {
+    cdn = await redirectTo(stack.endpoints, downloadPath(KEY, { via: 'cdn' }), token, 'cdn');
+    s3url = await redirectTo(stack.endpoints, downloadPath(KEY, { via: 's3' }), token, 's3');
+  });
+
+  it.each(VIAS)('via=%s: the untouched URL works (the control)', async (via) => {
+    // Act
+    const file = await follow(via === 'cdn' ? cdn : s3url);
+
+    // Assess
+    expect(file.status).toBe(200);
+    expect(file.body.toString('utf8')).toBe(BODY);
+  });
+
+  it.each([
+    ['one character of Signature', (u: string) => replaceParam(u, 'Signature', (v) => flipChar(v, 20))],
+    [
+      'the key path (another object)',
+      (u: string) => u.replace('/files/public/e2e/hello.txt', '/files/public/e2e/other.txt'),
+    ],
+    ['one character of the key path', (u: string) => u.replace('/hello.txt', '/hellp.txt')],
+    [
+      'response-content-disposition (attachment → inline)',
+      (u: string) =>
+        replaceParam(u, 'response-content-disposition', (v) => v.replace('attachment', 'inline')),
+    ],
+    [
+      'one character of the filename in response-content-disposition',
+      (u: string) => replaceParam(u, 'response-content-disposition', (v) => v.replace('hello', 'hellp')),
+    ],
+    ['Expires (+1 s)', (u: string) => replaceParam(u, 'Expires', (v) => String(Number(v) + 1))],
+    ['Expires (far future)', (u: string) => replaceParam(u, 'Expires', () => '4102444800')],
+    ['Key-Pair-Id (unknown)', (u: string) => replaceParam(u, 'Key-Pair-Id', () => 'KAAAAAAAAAAAAA')],
+    ['Signature removed', (u: string) => u.replace(/&Signature=[^&]*/, '')],
+    ['an extra query parameter', (u: string) => `${u}&x=1`],
+    ['no query at all', (u: string) => u.split('?')[0] as string],
+  ])('via=cdn: %s → 403', async (_, tamper) => {
+    // Prepare
+    const url = tamper(cdn);
+    expect(url).not.toBe(cdn);
+
+    // Act
+    const file = await follow(url);
+
+    // Assess
+    expect(file.status).toBe(403);
+    expectProblem(403, file.headers.get('content-type'), file.body.toString('utf8'));
+    expect(file.body.toString('utf8')).not.toContain(BODY);
+    expect(file.headers.get('content-disposition')).toBeNull();
+  });
+
+  it.each([
+    [
+      'one character of X-Amz-Signature',
+      (u: string) => replaceParam(u, 'X-Amz-Signature', (v) => flipChar(v, 10)),
+    ],
+    [
+      'the key path (another object)',
+      (u: string) => u.replace('/public/e2e/hello.txt', '/public/e2e/other.txt'),
+    ],
+    ['one character of the key path', (u: string) => u.replace('/hello.txt', '/hellp.txt')],
+    [
+      'response-content-disposition (attachment → inline)',
+      (u: string) =>
+        replaceParam(u, 'response-content-disposition', (v) => v.replace('attachment', 'inline')),
+    ],
+    ['X-Amz-Expires', (u: string) => replaceParam(u, 'X-Amz-Expires', () => '3600')],
+    ['X-Amz-Date', (u: string) => replaceParam(u, 'X-Amz-Date', (v) => flipChar(v, 14))],
+    ['X-Amz-Signature removed', (u: string) => u.replace(/&X-Amz-Signature=[^&]*/, '')],
+    ['an extra query parameter', (u: string) => `${u}&response-content-type=text%2Fhtml`],
+  ])('via=s3: %s → 403 from the S3 stand-in', async (_, tamper) => {
+    // Prepare
+    const url = tamper(s3url);
+    expect(url).not.toBe(s3url);
+
+    // Act
+    const file = await follow(url);
+
+    // Assess
+    expect(file.status).toBe(403);
+    expect(file.body.toString('utf8')).toMatch(/<Error><Code>\w+<\/Code>/);
+    expect(file.body.toString('utf8')).not.toContain(BODY);
+  });
+
+  it('via=s3: a presigned GET refuses HEAD (the method is signed)', async () => {
+    // Act
+    const file = await follow(s3url, { method: 'HEAD' });
+
+    // Assess
+    expect(file.status).toBe(403);
+  });
+
+  it('via=cdn: HEAD on the signed URL works, with the headers and no body', async () => {
+    // Act
+    const file = await follow(cdn, { method: 'HEAD' });
+
+    // Assess
+    expect(file.status).toBe(200);
+    expect(file.body.length).toBe(0);
+    expect(file.headers.get('content-length')).toBe(String(BODY.length));
+    expect(parseDisposition(file.headers.get('content-disposition')).name).toBe('hello.txt');
+  });
+
+  it('via=cdn: a URL for another object’s path under the same signature is refused even when the filename matches', async () => {
+    // Prepare: sign a link to OTHER_KEY, then graft its query onto KEY's path.
+    const other = await redirectTo(
+      stack.endpoints,
+      downloadPath(OTHER_KEY, { via: 'cdn', filename: 'hello.txt' }),
+      token,
+      'cdn',
+    );
+    const grafted = `${cdn.split('?')[0]}?${other.split('?')[1]}`;
+
+    // Act
+    const file = await follow(grafted);
+
+    // Assess
+    expect(file.status).toBe(403);
+  });
+});

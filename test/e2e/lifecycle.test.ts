@@ -1,0 +1,221 @@
+// End to end: the local stack as a process — what it writes and prints, `signet token`,
+// signed URLs that expire, a clean SIGTERM, and a restart that keeps its state.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, signet, startStack } from './harness.ts';
+import {
+  ask,
+  downloadPath,
+  expectProblem,
+  follow,
+  parseDisposition,
+  putObject,
+  redirectTo,
+  s3Client,
+  sleep,
+  VIAS,
+} from './helpers.ts';
+
+const KEY = 'public/lifecycle/kept.txt';
+const BODY = 'uploaded before the restart';
+/** Short-lived URLs, so that one can be seen expiring. */
+const ENV = { SIGNET_URL_TTL_SECONDS: '2', SIGNET_URL_STABILITY_SECONDS: '1' };
+
+let stateDir: string;
+let stack: RunningStack | undefined;
+let restarted: RunningStack | undefined;
+let s3: S3Client | undefined;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'signet-e2e-lifecycle-'));
+  stack = await startStack({ stateDir, env: ENV });
+  s3 = s3Client(stack.endpoints);
+  await putObject(s3, stack.endpoints, KEY, BODY);
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  // Stops whatever is still running, even when a test failed half-way.
+  await Promise.all([stack?.stop(), restarted?.stop()]);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+function running(): RunningStack {
+  if (!stack) throw new Error('the stack is not running');
+  return stack;
+}
+
+/** Whether a TCP connection to `origin` is refused. */
+function refused(origin: string): Promise<boolean> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((done) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
+  });
+}
+
+const jwksKids = async (jwks: string) =>
+  ((await (await fetch(jwks)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+
+describe('signet dev: what it writes and prints', () => {
+  it('endpoints.json holds exactly the SPEC keys, all pointing at 127.0.0.1', async () => {
+    // Act
+    const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+
+    // Assess
+    expect(Object.keys(endpoints).sort()).toEqual(
+      [
+        'edge',
+        's3',
+        'bucket',
+        'region',
+        'accessKeyId',
+        'secretAccessKey',
+        'dynamodb',
+        'issuer',
+        'audience',
+        'jwks',
+      ].sort(),
+    );
+    for (const name of ['edge', 's3', 'dynamodb', 'issuer', 'jwks']) {
+      expect(new URL(endpoints[name] as string).hostname, name).toBe('127.0.0.1');
+    }
+    expect(endpoints.bucket).toBe('signet-local');
+    expect(endpoints.jwks?.startsWith(endpoints.issuer as string)).toBe(true);
+    expect(await jwksKids(endpoints.jwks as string)).toHaveLength(1);
+  });
+
+  it('prints a dev token and a curl line that work as printed', async () => {
+    // Prepare
+    const output = running().output();
+    const token = /^TOKEN=(\S+)$/m.exec(output)?.[1];
+    const curl = /^curl .*-H "Authorization: Bearer \$TOKEN" '([^']+)'$/m.exec(output)?.[1];
+
+    // Act
+    expect(token, output).toBeDefined();
+    expect(curl, output).toBeDefined();
+    const location = await redirectTo(
+      running().endpoints,
+      (curl as string).slice(running().endpoints.edge.length),
+      token as string,
+      'cdn',
+    );
+    const file = await follow(location);
+
+    // Assess
+    expect(decodeJwt(token as string)).toMatchObject({ sub: 'dev-user', scope: 'downloads:read' });
+    expect((curl as string).startsWith(`${running().endpoints.edge}/d/`)).toBe(true);
+    expect(file.status).toBe(200);
+    expect(file.body.length).toBeGreaterThan(0);
+  });
+
+  it('`signet token --sub x --scope ...` prints a JWT from the dev issuer that the stack accepts', async () => {
+    // Act
+    const out = await signet(
+      ['token', '--sub', 'x', '--scope', 'downloads:read downloads:all', '--ttl', '120'],
+      {
+        SIGNET_STATE_DIR: stateDir,
+      },
+    );
+
+    // Assess
+    const token = out.trim();
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({
+      sub: 'x',
+      scope: 'downloads:read downloads:all',
+      iss: running().endpoints.issuer,
+      aud: running().endpoints.audience,
+    });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(120);
+    const res = await ask(running().endpoints, downloadPath('users/dev-user/invoice-0001.txt'), { token });
+    expect(res.status).toBe(302);
+  });
+});
+
+describe('signed URLs expire', () => {
+  it.each(VIAS)('via=%s: the URL works at once and answers 403 once its TTL is over', async (via) => {
+    // Prepare: start early in a second, so the URL has close to its full 2 s left.
+    await sleep(1000 - (Date.now() % 1000) + 20);
+    const res = await ask(running().endpoints, downloadPath(KEY, { via }), {
+      token: await running().token(),
+      headers: { accept: 'application/json' },
+    });
+    const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
+
+    // Act
+    const fresh = await follow(url);
+    await sleep(Date.parse(expiresAt) - Date.now() + 1100);
+    const stale = await follow(url);
+
+    // Assess
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.toString('utf8')).toBe(BODY);
+    expect(parseDisposition(fresh.headers.get('content-disposition')).name).toBe('kept.txt');
+    expect(stale.status).toBe(403);
+    expect(stale.body.toString('utf8')).not.toContain(BODY);
+    if (via === 'cdn') expectProblem(403, stale.headers.get('content-type'), stale.body.toString('utf8'));
+    else expect(stale.body.toString('utf8')).toMatch(/<Code>AccessDenied<\/Code>/);
+  });
+});
+
+describe('stop and restart', () => {
+  it('SIGTERM stops the stack with exit code 0, frees the edge port; a restart keeps the state', async () => {
+    // Prepare
+    const before = running();
+    const keyGroup = await readFile(join(stateDir, 'keys', 'keys.json'), 'utf8');
+    const credentials = await readFile(join(stateDir, 'credentials.json'), 'utf8');
+    const issuerKey = await readFile(join(stateDir, 'issuer', 'private.jwk.json'), 'utf8');
+    const kids = await jwksKids(before.endpoints.jwks);
+
+    // Act
+    stack = undefined;
+    const code = await before.stop();
+
+    // Assess: stopped cleanly, nothing listening any more.
+    expect(code).toBe(0);
+    expect(before.output()).toContain('SIGTERM: stopping Signet');
+    expect(await refused(before.endpoints.edge)).toBe(true);
+    expect(await refused(before.endpoints.s3)).toBe(true);
+    expect(await refused(before.endpoints.issuer)).toBe(true);
+
+    // Act: start again on the same state folder.
+    restarted = await startStack({ stateDir, env: ENV });
+    const after = restarted;
+
+    // Assess: the same keys and credentials, the object still there.
+    expect(await readFile(join(stateDir, 'keys', 'keys.json'), 'utf8')).toBe(keyGroup);
+    expect(await readFile(join(stateDir, 'credentials.json'), 'utf8')).toBe(credentials);
+    expect(await readFile(join(stateDir, 'issuer', 'private.jwk.json'), 'utf8')).toBe(issuerKey);
+    expect(after.endpoints.accessKeyId).toBe(before.endpoints.accessKeyId);
+    expect(await jwksKids(after.endpoints.jwks)).toEqual(kids);
+    for (const via of VIAS) {
+      const location = await redirectTo(
+        after.endpoints,
+        downloadPath(KEY, { via }),
+        await after.token(),
+        via,
+      );
+      const file = await follow(location);
+      expect(file.status, via).toBe(200);
+      expect(file.body.toString('utf8')).toBe(BODY);
+    }
+    const stopped = await after.stop();
+    restarted = undefined;
+    expect(stopped).toBe(0);
+    expect(await refused(after.endpoints.edge)).toBe(true);
+  });
+});
