@@ -284,8 +284,11 @@ async function edgeBench() {
       credentials: { accessKeyId: endpoints.accessKeyId, secretAccessKey: endpoints.secretAccessKey },
     });
     const headMs =
-      (await perCall(() => s3.send(new HeadObjectCommand({ Bucket: endpoints.bucket, Key: 'public/welcome.txt' })), 100, 3)) /
-      1000;
+      (await perCall(
+        () => s3.send(new HeadObjectCommand({ Bucket: endpoints.bucket, Key: 'public/welcome.txt' })),
+        100,
+        3,
+      )) / 1000;
     s3.destroy();
     return {
       seconds,

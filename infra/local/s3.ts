@@ -220,6 +220,20 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         'Keys with . or .. segments are not supported locally',
       );
     }
+    // Nor can a file name exceed 255 bytes: such an object cannot exist here, so reads
+    // answer 404 as S3 would, and writes are refused plainly instead of failing inside s3rver.
+    if (path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)) {
+      if (method === 'GET' || method === 'HEAD') {
+        return sendError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      }
+      return sendError(
+        req,
+        res,
+        400,
+        'KeyTooLongError',
+        'Locally, each key segment must be at most 255 bytes',
+      );
+    }
 
     const headers = forwardHeaders(req.headers);
     let body: Buffer | undefined;

@@ -483,6 +483,17 @@ describe('who may download what', () => {
       expect(res.status, res.body).toBe(404);
       expectProblem(404, res.headers['content-type'] as string, res.body);
     });
+
+    it('a missing key with a 300-byte segment is a 404, not a storage fault', async () => {
+      // Act
+      const res = await rawRequest(stack.endpoints.edge, `/d/public/${'a'.repeat(300)}.txt`, {
+        authorization: `Bearer ${token}`,
+      });
+
+      // Assess
+      expect(res.status, res.body).toBe(404);
+      expectProblem(404, res.headers['content-type'] as string, res.body);
+    });
   });
 
   it.each([
