@@ -15,6 +15,8 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { createAuthorizer } from '../api/adapters/authorizer.ts';
+import { createDownloadHandler } from '../api/adapters/download.ts';
 import { CdnSigner } from '../api/core/cdn-signer.ts';
 import { loadConfig } from '../api/core/config.ts';
 import { DownloadService } from '../api/core/download.ts';
@@ -24,18 +26,6 @@ import { startStack } from '../test/e2e/harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-// The handler modules wire themselves from the environment at import, as on Lambda; the
-// bench builds its own instances with their factories, so any valid settings will do here.
-Object.assign(process.env, {
-  SIGNET_BUCKET: process.env.SIGNET_BUCKET ?? 'signet-bench',
-  SIGNET_REGION: process.env.SIGNET_REGION ?? 'us-east-1',
-  SIGNET_ISSUER: process.env.SIGNET_ISSUER ?? 'https://issuer.bench',
-  SIGNET_AUDIENCE: process.env.SIGNET_AUDIENCE ?? 'signet',
-  SIGNET_JWKS_URL: process.env.SIGNET_JWKS_URL ?? 'https://issuer.bench/jwks.json',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-});
-const { createAuthorizer } = await import('../api/handlers/authorizer.ts');
-const { createDownloadHandler } = await import('../api/handlers/download.ts');
 const results: Record<string, unknown> = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
 };

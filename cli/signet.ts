@@ -94,7 +94,8 @@ program
     const dir = stateDir();
     const endpoints = await readJson<Endpoints>(paths(dir).endpoints);
     if (!endpoints) {
-      return program.error(`no ${paths(dir).endpoints}: start the local stack once with \`npm start\``);
+      process.stderr.write(`signet: no ${paths(dir).endpoints}: start the local stack once with \`npm start\`\n`);
+      process.exit(1);
     }
     const token = await mintToken(dir, {
       issuer: endpoints.issuer,

@@ -1,66 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { type Config, loadConfig } from '../core/config.ts';
-import { UnauthorizedError } from '../core/errors.ts';
-import { extractToken, verifyToken } from '../core/token.ts';
-
-/** What the route receives as `requestContext.authorizer`. */
-export interface AuthorizerContext {
-  readonly sub: string;
-  /** Space-separated scopes. */
-  readonly scope: string;
-  [key: string]: string;
-}
-
-export interface AuthorizerDeps {
-  readonly config: Config;
-  readonly keys: JWTVerifyGetKey;
-  readonly logger: Logger;
-}
+import { createRemoteJWKSet } from 'jose';
+import { createAuthorizer } from '../adapters/authorizer.ts';
+import { loadConfig } from '../core/config.ts';
 
 /**
- * `arn:aws:execute-api:{region}:{account}:{api}/{stage}/*`: every method and path of this
- * stage, so a cached policy serves every route the token may reach; the routes check scopes.
+ * Lambda entry point of the REST API REQUEST authorizer. Config, the JWKS set (cached by
+ * jose, with its cooldown) and the logger are built once per cold start.
  */
-export function stageWildcard(methodArn: string): string {
-  // `arn:aws:execute-api:{region}:{account}:{api}` is the first `/`-part, the stage the second.
-  const [prefix, stage] = methodArn.split('/');
-  return `${prefix}/${stage}/*`;
-}
-
-/**
- * A REST API REQUEST authorizer. A missing or bad token throws `Unauthorized` (the
- * gateway's 401); an unreachable JWKS throws any other error (the gateway's authorizer
- * failure, answered as 503): it never allows.
- */
-export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
-  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    try {
-      const token = extractToken(event.headers, config.cookieName);
-      const { principal } = await verifyToken(token, keys, config);
-      return {
-        principalId: principal.sub,
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
-          ],
-        },
-        context: { sub: principal.sub, scope: [...principal.scopes].join(' ') } satisfies AuthorizerContext,
-      };
-    } catch (error) {
-      if (error instanceof UnauthorizedError) {
-        const cause = (error.cause as { code?: string } | undefined)?.code;
-        logger.info('token rejected', { reason: cause ?? error.message });
-        throw new Error('Unauthorized');
-      }
-      logger.error('token verification unavailable', { error: error as Error });
-      throw new Error('AuthorizerUnavailable');
-    }
-  };
-}
-
 const config = loadConfig(process.env);
 export const handler = createAuthorizer({
   config,

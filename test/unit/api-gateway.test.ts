@@ -4,8 +4,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent } from 'aws-lambda';
 import { createRemoteJWKSet, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
+import { createAuthorizer } from '../../api/adapters/authorizer.ts';
 import { loadConfig } from '../../api/core/config.ts';
-import { createAuthorizer } from '../../api/handlers/authorizer.ts';
 import {
   type AuthorizerHandler,
   type HttpRequest,

@@ -14,8 +14,8 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createAuthorizer, stageWildcard } from '../../api/adapters/authorizer.ts';
 import { loadConfig } from '../../api/core/config.ts';
-import { createAuthorizer, stageWildcard } from '../../api/handlers/authorizer.ts';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'signet';

@@ -6,13 +6,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { parse } from 'content-disposition';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createDownloadHandler } from '../../api/adapters/download.ts';
 import { CdnSigner } from '../../api/core/cdn-signer.ts';
 import { loadConfig, type Via } from '../../api/core/config.ts';
 import { DownloadService } from '../../api/core/download.ts';
 import { S3ObjectStore } from '../../api/core/object-store.ts';
 import { S3Signer } from '../../api/core/s3-signer.ts';
 import type { Signer } from '../../api/core/signing.ts';
-import { createDownloadHandler } from '../../api/handlers/download.ts';
 
 const BUCKET = 'signet-test';
 const S3_HOST = 'signet-test.s3.us-east-1.amazonaws.com';

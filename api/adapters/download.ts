@@ -1,0 +1,55 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { DownloadService } from '../core/download.ts';
+import { UnauthorizedError, UnavailableError } from '../core/errors.ts';
+import { scopesFromClaims } from '../core/keys.ts';
+import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson, withoutBodyFor } from './rest.ts';
+
+export interface DownloadHandlerDeps {
+  readonly service: DownloadService;
+  readonly logger: Logger;
+}
+
+/** `GET`/`HEAD /d/{key+}`: 302 to a signed URL, or its JSON form on `Accept: application/json`. */
+export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      const authorizer = event.requestContext.authorizer;
+      const sub = authorizer?.sub;
+      if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError('no authorized caller');
+      const link = await service.link({
+        principal: { sub, scopes: scopesFromClaims({ scope: authorizer?.scope }) },
+        key: event.pathParameters?.proxy ?? '',
+        filename: getQuery(event, 'filename'),
+        disposition: getQuery(event, 'disposition'),
+        via: getQuery(event, 'via'),
+      });
+      const headers = { 'Referrer-Policy': 'no-referrer' };
+      if (wantsJson(event)) {
+        return withoutBodyFor(
+          event,
+          jsonResult(
+            200,
+            {
+              url: link.url,
+              expiresAt: link.expiresAt.toISOString(),
+              via: link.via,
+              filename: link.filename,
+            },
+            headers,
+          ),
+        );
+      }
+      return withoutBodyFor(event, {
+        statusCode: 302,
+        headers: { ...BASE_HEADERS, ...headers, Location: link.url },
+        body: '',
+      });
+    } catch (error) {
+      if (error instanceof UnavailableError) logger.warn('download unavailable', { error });
+      else if (!(error instanceof Error) || !('code' in error))
+        logger.error('download failed', { error: error as Error });
+      return withoutBodyFor(event, problemResult(error));
+    }
+  };
+}
