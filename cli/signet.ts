@@ -94,7 +94,9 @@ program
     const dir = stateDir();
     const endpoints = await readJson<Endpoints>(paths(dir).endpoints);
     if (!endpoints) {
-      process.stderr.write(`signet: no ${paths(dir).endpoints}: start the local stack once with \`npm start\`\n`);
+      process.stderr.write(
+        `signet: no ${paths(dir).endpoints}: start the local stack once with \`npm start\`\n`,
+      );
       process.exit(1);
     }
     const token = await mintToken(dir, {
