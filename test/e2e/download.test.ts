@@ -647,3 +647,85 @@ describe('tampered signed URLs are refused', () => {
     expect(file.status).toBe(403);
   });
 });
+
+describe('the edge accepts every CloudFront signed URL form of the local key group', () => {
+  async function activeKey() {
+    const group = JSON.parse(await readFile(join(stack.stateDir, 'keys', 'keys.json'), 'utf8')) as {
+      name: string;
+      id: string;
+      status: string;
+    }[];
+    const active = group.find((k) => k.status === 'active');
+    if (!active) throw new Error('no active key');
+    const pem = await readFile(join(stack.stateDir, 'keys', `${active.name}.pem`), 'utf8');
+    return { id: active.id, pem };
+  }
+
+  it.each([
+    ['canned, SHA256', 'SHA256' as const, false],
+    ['custom policy with a wildcard, SHA1', 'SHA1' as const, true],
+    ['custom policy with a wildcard, SHA256', 'SHA256' as const, true],
+  ])('%s → 200 with the bytes', async (_name, algorithm, custom) => {
+    // Prepare
+    const { getSignedUrl } = await import('@aws-sdk/cloudfront-signer');
+    const { id, pem } = await activeKey();
+    const url = `${stack.endpoints.edge}/files/${KEY}`;
+    const expires = Math.floor(Date.now() / 1000) + 120;
+    const signed = custom
+      ? getSignedUrl({
+          url,
+          keyPairId: id,
+          privateKey: pem,
+          algorithm,
+          policy: JSON.stringify({
+            Statement: [
+              {
+                Resource: `${stack.endpoints.edge}/files/public/e2e/*`,
+                Condition: { DateLessThan: { 'AWS:EpochTime': expires } },
+              },
+            ],
+          }),
+        })
+      : getSignedUrl({
+          url,
+          keyPairId: id,
+          privateKey: pem,
+          algorithm,
+          dateLessThan: new Date(expires * 1000),
+        });
+
+    // Act
+    const res = await fetch(signed);
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(BODY);
+  });
+
+  it('a custom policy whose Resource does not cover the object → 403', async () => {
+    // Prepare
+    const { getSignedUrl } = await import('@aws-sdk/cloudfront-signer');
+    const { id, pem } = await activeKey();
+    const expires = Math.floor(Date.now() / 1000) + 120;
+    const signed = getSignedUrl({
+      url: `${stack.endpoints.edge}/files/${KEY}`,
+      keyPairId: id,
+      privateKey: pem,
+      policy: JSON.stringify({
+        Statement: [
+          {
+            Resource: `${stack.endpoints.edge}/files/users/*`,
+            Condition: { DateLessThan: { 'AWS:EpochTime': expires } },
+          },
+        ],
+      }),
+    });
+
+    // Act
+    const res = await fetch(signed);
+
+    // Assess
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
