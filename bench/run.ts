@@ -383,7 +383,14 @@ function wallMs(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
 async function bundleBench() {
   const dir = await mkdtemp(join(tmpdir(), 'signet-bundles-'));
   const infos = await buildLambdas(dir);
+  // With a distribution configured, so the download import includes reading the key.
+  const keyFile = join(dir, 'cf.pem');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const env = {
+    SIGNET_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net',
+    SIGNET_CF_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+    SIGNET_CF_PRIVATE_KEY_FILE: keyFile,
     SIGNET_BUCKET: 'signet-bench',
     SIGNET_REGION: 'us-east-1',
     SIGNET_ISSUER: 'https://issuer.bench',

@@ -3,19 +3,29 @@
  * One table serves both the deployed REST API (the CDK stack turns each entry into a
  * GatewayResponse) and the local stand-in, so both answer alike.
  */
+/** Every API Gateway REST API response type (the CDK's `ResponseType`). */
 export type GatewayResponseType =
-  | 'UNAUTHORIZED'
   | 'ACCESS_DENIED'
-  | 'MISSING_AUTHENTICATION_TOKEN'
-  | 'AUTHORIZER_FAILURE'
+  | 'API_CONFIGURATION_ERROR'
   | 'AUTHORIZER_CONFIGURATION_ERROR'
-  | 'THROTTLED'
+  | 'AUTHORIZER_FAILURE'
+  | 'BAD_REQUEST_PARAMETERS'
+  | 'BAD_REQUEST_BODY'
+  | 'DEFAULT_4XX'
+  | 'DEFAULT_5XX'
+  | 'EXPIRED_TOKEN'
+  | 'INTEGRATION_FAILURE'
+  | 'INTEGRATION_TIMEOUT'
+  | 'INVALID_API_KEY'
+  | 'INVALID_SIGNATURE'
+  | 'MISSING_AUTHENTICATION_TOKEN'
   | 'QUOTA_EXCEEDED'
   | 'REQUEST_TOO_LARGE'
+  | 'RESOURCE_NOT_FOUND'
+  | 'THROTTLED'
+  | 'UNAUTHORIZED'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'INTEGRATION_TIMEOUT'
-  | 'DEFAULT_4XX'
-  | 'DEFAULT_5XX';
+  | 'WAF_FILTERED';
 
 export interface GatewayResponse {
   readonly type: GatewayResponseType;
@@ -47,13 +57,31 @@ function entry(
   };
 }
 
+const RETRY_SOON = { 'Retry-After': '5' };
+
+/**
+ * Every response type has its own entry with an explicit status, so the DEFAULT_* entries
+ * only catch types AWS may add later. Statuses follow SPEC.md: throttling is 503 with
+ * Retry-After, an unknown route 404.
+ */
 export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
   entry('UNAUTHORIZED', 401, 'unauthorized', 'Unauthorized', 'a valid bearer token is required', {
     'WWW-Authenticate': 'Bearer',
   }),
+  entry('EXPIRED_TOKEN', 401, 'unauthorized', 'Unauthorized', 'the token has expired', {
+    'WWW-Authenticate': 'Bearer error="invalid_token"',
+  }),
   entry('ACCESS_DENIED', 403, 'forbidden', 'Forbidden', 'the token does not allow this request'),
+  entry('INVALID_API_KEY', 403, 'forbidden', 'Forbidden', 'the API key is not valid'),
+  entry('INVALID_SIGNATURE', 403, 'forbidden', 'Forbidden', 'the request signature is not valid'),
+  entry('WAF_FILTERED', 403, 'forbidden', 'Forbidden', 'the request was blocked'),
   // The REST API answers 403 MISSING_AUTHENTICATION_TOKEN for an unknown path or method.
   entry('MISSING_AUTHENTICATION_TOKEN', 404, 'not-found', 'Not Found', 'no such route'),
+  entry('RESOURCE_NOT_FOUND', 404, 'not-found', 'Not Found', 'no such route'),
+  entry('BAD_REQUEST_PARAMETERS', 400, 'bad-request', 'Bad Request', 'a request parameter is missing or invalid'),
+  entry('BAD_REQUEST_BODY', 400, 'bad-request', 'Bad Request', 'the request body is invalid'),
+  entry('REQUEST_TOO_LARGE', 413, 'too-large', 'Content Too Large', 'the request is too large'),
+  entry('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported Media Type', 'unsupported body'),
   // The authorizer throws anything but "Unauthorized" only when it cannot verify (JWKS down).
   entry(
     'AUTHORIZER_FAILURE',
@@ -61,9 +89,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
     'unavailable',
     'Service Unavailable',
     'token verification is unavailable',
-    {
-      'Retry-After': '5',
-    },
+    RETRY_SOON,
   ),
   entry(
     'AUTHORIZER_CONFIGURATION_ERROR',
@@ -71,22 +97,16 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
     'unavailable',
     'Service Unavailable',
     'token verification is unavailable',
-    { 'Retry-After': '5' },
+    RETRY_SOON,
   ),
-  entry('THROTTLED', 429, 'throttled', 'Too Many Requests', 'too many requests, slow down', {
+  entry('THROTTLED', 503, 'unavailable', 'Service Unavailable', 'too many requests, retry later', {
     'Retry-After': '1',
   }),
-  entry('QUOTA_EXCEEDED', 429, 'throttled', 'Too Many Requests', 'request quota exceeded', {
+  entry('QUOTA_EXCEEDED', 503, 'unavailable', 'Service Unavailable', 'request quota exceeded, retry later', {
     'Retry-After': '60',
   }),
-  entry('REQUEST_TOO_LARGE', 413, 'too-large', 'Content Too Large', 'the request is too large'),
-  entry(
-    'UNSUPPORTED_MEDIA_TYPE',
-    415,
-    'unsupported-media-type',
-    'Unsupported Media Type',
-    'unsupported body',
-  ),
+  entry('API_CONFIGURATION_ERROR', 503, 'unavailable', 'Service Unavailable', 'the service is misconfigured', RETRY_SOON),
+  entry('INTEGRATION_FAILURE', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),
   entry('INTEGRATION_TIMEOUT', 504, 'timeout', 'Gateway Timeout', 'the request took too long'),
   entry('DEFAULT_4XX', 400, 'bad-request', 'Bad Request', 'the request was rejected by the gateway'),
   entry('DEFAULT_5XX', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),

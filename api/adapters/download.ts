@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { DownloadService } from '../core/download.ts';
-import { UnauthorizedError, UnavailableError } from '../core/errors.ts';
+import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from '../core/errors.ts';
 import { scopesFromClaims } from '../core/keys.ts';
 import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson, withoutBodyFor } from './rest.ts';
 
@@ -24,7 +24,8 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
         disposition: getQuery(event, 'disposition'),
         via: getQuery(event, 'via'),
       });
-      const headers = { 'Referrer-Policy': 'no-referrer' };
+      // The answer depends on Accept (redirect or JSON): say so to any cache on the way.
+      const headers = { 'Referrer-Policy': 'no-referrer', Vary: 'Accept' };
       if (wantsJson(event)) {
         return withoutBodyFor(
           event,
@@ -46,9 +47,14 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
         body: '',
       });
     } catch (error) {
-      if (error instanceof UnavailableError) logger.warn('download unavailable', { error });
-      else if (!(error instanceof Error) || !('code' in error))
+      if (error instanceof UnavailableError) {
+        logger.warn('download unavailable', { error });
+      } else if (error instanceof NotFoundError && error.cause !== undefined) {
+        // S3 answered 403: the caller sees 404, but ops must see a role or policy at fault.
+        logger.warn('storage denied access; answered 404', { error });
+      } else if (!(error instanceof SignetError)) {
         logger.error('download failed', { error: error as Error });
+      }
       return withoutBodyFor(event, problemResult(error));
     }
   };

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import Negotiator from 'negotiator';
 import { BadRequestError } from '../core/errors.ts';
 import { PROBLEM_CONTENT_TYPE, toProblemResponse } from '../core/problem.ts';
 
@@ -27,10 +28,18 @@ export function getQuery(
   return event.queryStringParameters?.[name] ?? undefined;
 }
 
-/** True when the client prefers a JSON answer to a redirect. */
+/** What a download answer can be: the redirect (any type), or the link as JSON. */
+const ANSWER_TYPES = ['text/html', 'application/json'];
+
+/**
+ * True when the client prefers the JSON answer to the redirect, by `Accept` with q-values
+ * (negotiator): `application/json` yes, `*\/*`, a browser's `text/html,...` or
+ * `application/json;q=0` no.
+ */
 export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
   const accept = getHeader(event, 'accept');
-  return accept !== undefined && /(^|,)\s*application\/json\s*(;|,|$)/i.test(accept);
+  if (accept === undefined) return false;
+  return new Negotiator({ headers: { accept } }).mediaType(ANSWER_TYPES) === 'application/json';
 }
 
 /** HEAD answers carry GET's status and headers with no body. */

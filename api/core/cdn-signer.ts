@@ -1,5 +1,7 @@
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { ConfigError } from './errors.ts';
 import { encodeKeyPath, type Signer, type SignInput, type SigningWindow } from './signing.ts';
 
 export interface CdnSignerOptions {
@@ -9,6 +11,25 @@ export interface CdnSignerOptions {
   readonly keyPairId: string;
   /** The active private key, parsed once (a PEM string would be re-parsed on every call). */
   readonly privateKey: KeyObject;
+}
+
+/**
+ * Reads and parses the CloudFront private key once (cold start). CloudFront key groups take
+ * RSA 2048 keys; anything else, or a file that cannot be read, is a ConfigError naming the
+ * setting. The key itself never appears in the message.
+ */
+export function readPrivateKey(file: string, setting = 'SIGNET_CF_PRIVATE_KEY_FILE'): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(file));
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable';
+    throw new ConfigError(`${setting} is "${file}": cannot read a private key from it (${code})`);
+  }
+  if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== 2048) {
+    throw new ConfigError(`${setting} is "${file}": CloudFront needs an RSA 2048 key`);
+  }
+  return key;
 }
 
 /** Path under the distribution that serves objects. */

@@ -56,8 +56,19 @@ export function sanitizeFilename(raw: string): string | undefined {
  * (`=?UTF-8?B?...?=` or `=?UTF-8?Q?...?=`). Anything else is returned as is.
  */
 export function decodeMetadataValue(value: string): string {
-  const match = /^=\?utf-8\?([bq])\?(.*)\?=$/i.exec(value.trim());
-  if (!match) return value;
+  const trimmed = value.trim();
+  if (!ENCODED_WORDS.test(trimmed)) return value;
+  // RFC 2047 §6.2: white space between adjacent encoded words is dropped; each word holds
+  // whole characters, so each decodes on its own.
+  return trimmed.replace(/\?=\s+=\?/g, '?==?').replace(ENCODED_WORD, (word) => decodeWord(word) ?? word);
+}
+
+const ENCODED_WORD = /=\?utf-8\?[bq]\?[^?]*\?=/gi;
+const ENCODED_WORDS = /^(=\?utf-8\?[bq]\?[^?]*\?=\s*)+$/i;
+
+function decodeWord(word: string): string | undefined {
+  const match = /^=\?utf-8\?([bq])\?([^?]*)\?=$/i.exec(word);
+  if (!match) return undefined;
   const [, encoding, text = ''] = match;
   if (encoding?.toLowerCase() === 'b') return Buffer.from(text, 'base64').toString('utf8');
   // A literal "%" is legal in Q text: escape it before turning "=XX" into "%XX".
@@ -68,7 +79,7 @@ export function decodeMetadataValue(value: string): string {
   try {
     return decodeURIComponent(bytes);
   } catch {
-    return value;
+    return undefined;
   }
 }
 

@@ -51,7 +51,8 @@ export function mapS3Fault(error: unknown): NotFoundError | UnavailableError {
   if (status === 404 || fault.name === 'NotFound' || fault.name === 'NoSuchKey') {
     return new NotFoundError('no such object');
   }
-  if (status === 403) return new NotFoundError('no such object');
+  // The cause is kept (and logged by the route) so that a broken role or policy shows.
+  if (status === 403) return new NotFoundError('no such object', { cause: error });
   if (status === 429 || status === 503 || fault.name === 'SlowDown' || fault.name === 'ThrottlingException') {
     return new UnavailableError('storage is throttling requests', 2, { cause: error });
   }

@@ -6,6 +6,7 @@ import type {
   ChecksumConstructor,
   HashConstructor,
 } from '@smithy/types';
+import { UnavailableError } from './errors.ts';
 import { encodeKeyPath, type Signer, type SignInput, type SigningWindow, strictEncode } from './signing.ts';
 
 export interface S3SignerOptions {
@@ -96,7 +97,11 @@ export class S3Signer implements Signer {
     // A URL signed now (for a window that started at or before now) dies by now + ttl.
     const needed = now.getTime() + (this.#ttlSeconds + 60) * 1000;
     if (identity && (!identity.expiration || identity.expiration.getTime() > needed)) return identity;
-    this.#identity = await this.#credentials();
+    try {
+      this.#identity = await this.#credentials();
+    } catch (error) {
+      throw new UnavailableError('signing credentials are unavailable', 5, { cause: error });
+    }
     return this.#identity;
   }
 }

@@ -1,9 +1,7 @@
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createDownloadHandler } from '../adapters/download.ts';
-import { CdnSigner } from '../core/cdn-signer.ts';
+import { CdnSigner, readPrivateKey } from '../core/cdn-signer.ts';
 import { type Config, loadConfig, type Via } from '../core/config.ts';
 import { DownloadService } from '../core/download.ts';
 import { S3ObjectStore } from '../core/object-store.ts';
@@ -32,7 +30,7 @@ export function buildDownloadService(config: Config): DownloadService {
     signers.cdn = new CdnSigner({
       origin: config.distributionOrigin,
       keyPairId: config.cloudFrontKeyPairId,
-      privateKey: createPrivateKey(readFileSync(config.cloudFrontPrivateKeyFile)),
+      privateKey: readPrivateKey(config.cloudFrontPrivateKeyFile),
     });
   }
   return new DownloadService({ config, store: new S3ObjectStore(s3, config.bucket), signers });

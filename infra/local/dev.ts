@@ -103,12 +103,17 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       trustedKeys: () => {
         if (Date.now() - keysReadAt > 1000) {
           keysReadAt = Date.now();
-          void readKeyGroup(dir).then((entries) => {
-            if (entries) {
-              keyGroup = entries;
-              keys = trustedKeys(entries);
-            }
-          });
+          readKeyGroup(dir)
+            .then((entries) => {
+              if (entries) {
+                keyGroup = entries;
+                keys = trustedKeys(entries);
+              }
+            })
+            .catch((error: Error) => {
+              // A half-edited or broken keys.json must not take the stack down: keep the last good set.
+              process.stderr.write(`signet dev: ignoring ${paths(dir).keyGroup}: ${error.message}\n`);
+            });
         }
         return keys;
       },

@@ -1,6 +1,7 @@
 // End to end: the local stack as a process — what it writes and prints, `signet token`,
 // signed URLs that expire, a clean SIGTERM, and a restart that keeps its state.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,63 @@ describe('signet dev: what it writes and prints', () => {
     expect((curl as string).startsWith(`${running().endpoints.edge}/d/`)).toBe(true);
     expect(file.status).toBe(200);
     expect(file.body.length).toBeGreaterThan(0);
+  });
+
+  it('the printed curl line, run by curl itself, saves the sample under its own name', async () => {
+    // Prepare: the lines exactly as printed, in a fresh folder.
+    const output = running().output();
+    const tokenLine = /^TOKEN=\S+$/m.exec(output)?.[0];
+    const curlLine = /^curl .*$/m.exec(output)?.[0];
+    expect(tokenLine, output).toBeDefined();
+    expect(curlLine, output).toBeDefined();
+    const folder = await mkdtemp(join(tmpdir(), 'signet-e2e-curl-'));
+
+    try {
+      // Act
+      const run = spawnSync('bash', ['-c', `set -e; ${tokenLine}; ${curlLine}`], {
+        cwd: folder,
+        encoding: 'utf8',
+      });
+
+      // Assess
+      expect(run.status, run.stderr).toBe(0);
+      const saved = await readdir(folder);
+      expect(saved).toEqual(['Annual Report 2026.txt']);
+      expect(await readFile(join(folder, 'Annual Report 2026.txt'), 'utf8')).toContain('Annual Report 2026');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a broken keys.json does not take the stack down: the last good key group stays', async () => {
+    // Prepare
+    const file = join(stateDir, 'keys', 'keys.json');
+    const good = await readFile(file, 'utf8');
+    const token = await running().token();
+
+    try {
+      // Act: a key entry whose PEM cannot be parsed, then longer than the edge's re-read interval.
+      await writeFile(
+        file,
+        JSON.stringify([{ name: 'bad', id: 'KBAD', status: 'trusted', publicKey: 'nope' }]),
+      );
+      await sleep(1200);
+      await fetch(`${running().endpoints.edge}/files/public/welcome.txt`).catch(() => undefined);
+      await sleep(200);
+      const location = await redirectTo(
+        running().endpoints,
+        downloadPath('public/welcome.txt'),
+        token,
+        'cdn',
+      );
+      const file200 = await follow(location);
+
+      // Assess
+      expect(file200.status).toBe(200);
+      expect(running().output()).toContain('ignoring');
+    } finally {
+      await writeFile(file, good);
+    }
   });
 
   it('`signet token --sub x --scope ...` prints a JWT from the dev issuer that the stack accepts', async () => {

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { parse } from 'content-disposition';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDownloadHandler } from '../../api/adapters/download.ts';
 import { CdnSigner } from '../../api/core/cdn-signer.ts';
 import { loadConfig, type Via } from '../../api/core/config.ts';
@@ -300,7 +300,7 @@ describe('GET /d/{key} with Accept: application/json', () => {
     expect(new URL(body.url).host).toBe(host);
   });
 
-  it.each(['application/json', 'text/html, application/json;q=0.9', 'APPLICATION/JSON'])(
+  it.each(['application/json', 'text/html;q=0.5, application/json', 'APPLICATION/JSON'])(
     'reads %j as a wish for JSON',
     async (accept) => {
       // Act
@@ -311,13 +311,16 @@ describe('GET /d/{key} with Accept: application/json', () => {
     },
   );
 
-  it.each(['text/html', '*/*', 'application/jsonp'])('redirects for Accept %j', async (accept) => {
-    // Act
-    const result = await handler(event({ headers: { Accept: accept } }));
+  it.each(['text/html', '*/*', 'application/jsonp', 'text/html, application/json;q=0.9'])(
+    'redirects for Accept %j',
+    async (accept) => {
+      // Act
+      const result = await handler(event({ headers: { Accept: accept } }));
 
-    // Assess
-    expect(result.statusCode).toBe(302);
-  });
+      // Assess
+      expect(result.statusCode).toBe(302);
+    },
+  );
 });
 
 describe('HEAD /d/{key}', () => {
@@ -544,5 +547,118 @@ describe('storage faults', () => {
     // Assess
     const problem = expectProblem(result, 500);
     expect(problem.detail).toBe('an unexpected error occurred');
+  });
+});
+
+describe('what the route logs when it cannot serve', () => {
+  function spyingHandler(store: ConstructorParameters<typeof DownloadService>[0]['store'], signer?: Signer) {
+    const config = loadConfig(BASE_ENV);
+    const spied = new Logger({ logLevel: 'SILENT' });
+    const warn = vi.spyOn(spied, 'warn');
+    const error = vi.spyOn(spied, 'error');
+    const service = new DownloadService({
+      config,
+      store,
+      signers: { s3: signer ?? handlerSigner(config) },
+      now: () => NOW,
+    });
+    return { handle: createDownloadHandler({ service, logger: spied }), warn, error };
+  }
+  const handlerSigner = (config: ReturnType<typeof loadConfig>) =>
+    new S3Signer({
+      bucket: config.bucket,
+      region: config.region,
+      credentials: CREDENTIALS,
+      sha256: client.config.sha256,
+      ttlSeconds: config.urlTtlSeconds,
+    });
+
+  beforeEach(() => {
+    s3.reset();
+  });
+
+  it('a 403 from S3 answers 404 and warns ops with the cause', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(awsError('AccessDenied', 403));
+    const { handle, warn } = spyingHandler(new S3ObjectStore(client, BUCKET));
+
+    // Act
+    const result = await handle(event({ query: { via: 's3' } }));
+
+    // Assess
+    expectProblem(result, 404);
+    expect(warn).toHaveBeenCalledWith('storage denied access; answered 404', expect.anything());
+  });
+
+  it('an unexpected fault answers a bare 500 problem and is logged as an error', async () => {
+    // Prepare: a signer that fails the way a bug would, with a Node-style `code`.
+    const broken: Signer = {
+      via: 's3',
+      sign: () => {
+        throw Object.assign(new Error('ERR_OSSL secret internals'), { code: 'ERR_OSSL_BAD_DECRYPT' });
+      },
+    };
+    const { handle, error } = spyingHandler(
+      { head: async () => ({ size: 1, contentType: undefined, filename: undefined }) },
+      broken,
+    );
+
+    // Act
+    const result = await handle(event({ query: { via: 's3' } }));
+
+    // Assess
+    const body = expectProblem(result, 500);
+    expect(JSON.stringify(body)).not.toContain('secret internals');
+    expect(error).toHaveBeenCalledWith('download failed', expect.anything());
+  });
+
+  it('credentials that cannot be had answer 503 with Retry-After, not 500', async () => {
+    // Prepare
+    const config = loadConfig(BASE_ENV);
+    const signer = new S3Signer({
+      bucket: config.bucket,
+      region: config.region,
+      credentials: async () => {
+        throw new Error('could not load credentials from any providers');
+      },
+      sha256: client.config.sha256,
+      ttlSeconds: config.urlTtlSeconds,
+    });
+    const { handle } = spyingHandler(
+      { head: async () => ({ size: 1, contentType: undefined, filename: undefined }) },
+      signer,
+    );
+
+    // Act
+    const result = await handle(event({ query: { via: 's3' } }));
+
+    // Assess
+    expectProblem(result, 503);
+    expect(header(result, 'Retry-After')).toBe('5');
+  });
+});
+
+describe('Accept negotiation', () => {
+  beforeEach(() => {
+    s3.reset();
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 3 });
+  });
+
+  it.each([
+    ['application/json', 200],
+    ['Application/JSON', 200],
+    ['application/json, text/plain, */*', 200],
+    ['*/*', 302],
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 302],
+    ['text/html, application/json;q=0', 302],
+    ['application/json;q=0', 302],
+    ['application/problem+json', 302],
+  ])('Accept: %s → %i, with Vary: Accept', async (accept, status) => {
+    // Act
+    const result = await s3OnlyHandler(event({ headers: { Accept: accept } }));
+
+    // Assess
+    expect(result.statusCode).toBe(status);
+    expect(header(result, 'Vary')).toBe('Accept');
   });
 });

@@ -253,3 +253,13 @@ describe('truncation keeps grapheme clusters whole', () => {
     expect(result.slice(0, -4)).toBe(family.repeat(10));
   });
 });
+
+describe('decodeMetadataValue: several RFC 2047 encoded words', () => {
+  it.each([
+    ['two B words', '=?UTF-8?B?w5xiZXJibGljayA=?= =?UTF-8?B?5aCx5ZGKLnBkZg==?=', 'Überblick 報告.pdf'],
+    ['a B word and a Q word', '=?UTF-8?B?w5xiZXI=?=\r\n =?UTF-8?Q?blick=2Epdf?=', 'Überblick.pdf'],
+    ['plain text that merely contains =?', 'report =?x.pdf', 'report =?x.pdf'],
+  ])('%s', (_name, raw, expected) => {
+    expect(decodeMetadataValue(raw)).toBe(expected);
+  });
+});

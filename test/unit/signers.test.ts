@@ -1,7 +1,10 @@
 import { createHash, createHmac, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { CdnSigner } from '../../api/core/cdn-signer.ts';
+import { CdnSigner, readPrivateKey } from '../../api/core/cdn-signer.ts';
 import { contentDisposition } from '../../api/core/filename.ts';
 import { S3Signer } from '../../api/core/s3-signer.ts';
 import { signingWindow } from '../../api/core/signing.ts';
@@ -474,5 +477,51 @@ describe('CdnSigner', () => {
     expect(cloudFrontValid(tampered, publicKey)).toBe(false);
     expect(cloudFrontValid(signed, other.publicKey)).toBe(false);
     expect(cloudFrontValid(signed, publicKey)).toBe(true);
+  });
+});
+
+describe('readPrivateKey: the CloudFront key, read once, refused loudly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-keys-'));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+  it('parses an RSA 2048 PEM into a KeyObject', () => {
+    // Prepare
+    const file = write('good.pem', pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey));
+
+    // Act
+    const key = readPrivateKey(file);
+
+    // Assess
+    expect(key.type).toBe('private');
+    expect(key.asymmetricKeyType).toBe('rsa');
+  });
+
+  it.each([
+    ['a missing file', () => join(dir, 'missing.pem')],
+    ['a file that is not a key', () => write('junk.pem', 'not a key')],
+    ['an EC key', () => write('ec.pem', pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey))],
+    [
+      'an RSA 1024 key',
+      () => write('small.pem', pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)),
+    ],
+  ])('%s → CONFIG naming SIGNET_CF_PRIVATE_KEY_FILE, never the key', (_name, file) => {
+    // Prepare
+    const path = file();
+
+    // Act + Assess
+    let thrown: unknown;
+    try {
+      readPrivateKey(path);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'CONFIG' });
+    expect(String((thrown as Error).message)).toContain('SIGNET_CF_PRIVATE_KEY_FILE');
+    expect(String((thrown as Error).message)).not.toContain('PRIVATE KEY-----');
   });
 });

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayResponse,
+} from '../../infra/gateway-responses.ts';
+
+const ALL_TYPES: GatewayResponseType[] = [
+  'ACCESS_DENIED',
+  'API_CONFIGURATION_ERROR',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'AUTHORIZER_FAILURE',
+  'BAD_REQUEST_PARAMETERS',
+  'BAD_REQUEST_BODY',
+  'DEFAULT_4XX',
+  'DEFAULT_5XX',
+  'EXPIRED_TOKEN',
+  'INTEGRATION_FAILURE',
+  'INTEGRATION_TIMEOUT',
+  'INVALID_API_KEY',
+  'INVALID_SIGNATURE',
+  'MISSING_AUTHENTICATION_TOKEN',
+  'QUOTA_EXCEEDED',
+  'REQUEST_TOO_LARGE',
+  'RESOURCE_NOT_FOUND',
+  'THROTTLED',
+  'UNAUTHORIZED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'WAF_FILTERED',
+];
+
+describe('the Gateway Responses table', () => {
+  it('has exactly one entry per response type', () => {
+    expect(GATEWAY_RESPONSES.map((r) => r.type).sort()).toEqual([...ALL_TYPES].sort());
+  });
+
+  it.each(ALL_TYPES)('%s is an RFC 9457 problem whose body status is the HTTP status', (type) => {
+    // Act
+    const response = gatewayResponse(type);
+
+    // Assess
+    expect(response.headers['Content-Type']).toBe('application/problem+json');
+    expect(response.body.status).toBe(response.statusCode);
+    expect(Object.keys(response.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
+  });
+
+  it.each([
+    ['UNAUTHORIZED', 401],
+    ['MISSING_AUTHENTICATION_TOKEN', 404],
+    ['AUTHORIZER_FAILURE', 503],
+    ['THROTTLED', 503],
+    ['QUOTA_EXCEEDED', 503],
+  ] as const)('%s answers %i as SPEC.md says', (type, status) => {
+    expect(gatewayResponse(type).statusCode).toBe(status);
+  });
+
+  it('every 503 says when to retry, every 401 says Bearer', () => {
+    for (const response of GATEWAY_RESPONSES) {
+      if (response.statusCode === 503) expect(response.headers['Retry-After']).toMatch(/^\d+$/);
+      if (response.statusCode === 401) expect(response.headers['WWW-Authenticate']).toMatch(/^Bearer/);
+    }
+  });
+});
