@@ -78,10 +78,22 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
   // The REST API answers 403 MISSING_AUTHENTICATION_TOKEN for an unknown path or method.
   entry('MISSING_AUTHENTICATION_TOKEN', 404, 'not-found', 'Not Found', 'no such route'),
   entry('RESOURCE_NOT_FOUND', 404, 'not-found', 'Not Found', 'no such route'),
-  entry('BAD_REQUEST_PARAMETERS', 400, 'bad-request', 'Bad Request', 'a request parameter is missing or invalid'),
+  entry(
+    'BAD_REQUEST_PARAMETERS',
+    400,
+    'bad-request',
+    'Bad Request',
+    'a request parameter is missing or invalid',
+  ),
   entry('BAD_REQUEST_BODY', 400, 'bad-request', 'Bad Request', 'the request body is invalid'),
   entry('REQUEST_TOO_LARGE', 413, 'too-large', 'Content Too Large', 'the request is too large'),
-  entry('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported Media Type', 'unsupported body'),
+  entry(
+    'UNSUPPORTED_MEDIA_TYPE',
+    415,
+    'unsupported-media-type',
+    'Unsupported Media Type',
+    'unsupported body',
+  ),
   // The authorizer throws anything but "Unauthorized" only when it cannot verify (JWKS down).
   entry(
     'AUTHORIZER_FAILURE',
@@ -105,7 +117,14 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
   entry('QUOTA_EXCEEDED', 503, 'unavailable', 'Service Unavailable', 'request quota exceeded, retry later', {
     'Retry-After': '60',
   }),
-  entry('API_CONFIGURATION_ERROR', 503, 'unavailable', 'Service Unavailable', 'the service is misconfigured', RETRY_SOON),
+  entry(
+    'API_CONFIGURATION_ERROR',
+    503,
+    'unavailable',
+    'Service Unavailable',
+    'the service is misconfigured',
+    RETRY_SOON,
+  ),
   entry('INTEGRATION_FAILURE', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),
   entry('INTEGRATION_TIMEOUT', 504, 'timeout', 'Gateway Timeout', 'the request took too long'),
   entry('DEFAULT_4XX', 400, 'bad-request', 'Bad Request', 'the request was rejected by the gateway'),
