@@ -6,16 +6,20 @@ import {
   type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
-  SignJWT,
 } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { extractToken, readCookie, type VerifyOptions, verifyToken } from '../../api/core/token.ts';
-
-const ISSUER = 'https://issuer.test';
-const AUDIENCE = 'signet';
-/** A frozen clock: 2030-01-01T12:00:00Z. */
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const NOW_S = NOW / 1000;
+import {
+  AUDIENCE,
+  b64url,
+  claims,
+  ISSUER,
+  type KeyPair,
+  NOW,
+  NOW_S,
+  type SigningKey,
+  sign as signWith,
+} from './jwt-fixtures.ts';
 
 const OPTIONS: VerifyOptions = {
   issuer: ISSUER,
@@ -24,38 +28,18 @@ const OPTIONS: VerifyOptions = {
   clockToleranceSeconds: 30,
 };
 
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-type SigningKey = Parameters<SignJWT['sign']>[0];
-
 let rsa: KeyPair;
 let ec: KeyPair;
 let stranger: KeyPair;
 let keys: JWTVerifyGetKey;
 let rsaPublicPem: string;
 
-const b64url = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
-
-function claims(overrides: Record<string, unknown> = {}): JWTPayload {
-  const base: Record<string, unknown> = {
-    iss: ISSUER,
-    aud: AUDIENCE,
-    sub: 'alice',
-    scope: 'downloads:read',
-    iat: NOW_S,
-    exp: NOW_S + 300,
-  };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete base[name];
-    else base[name] = value;
-  }
-  return base as JWTPayload;
-}
-
+/** Signs with the issuer's RSA key unless told otherwise. */
 function sign(
   payload: JWTPayload,
   { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: SigningKey } = {},
 ): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key ?? rsa.privateKey);
+  return signWith(payload, key ?? rsa.privateKey, { alg, kid });
 }
 
 beforeAll(async () => {
