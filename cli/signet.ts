@@ -21,6 +21,14 @@ function positiveInteger(raw: string): number {
   return value;
 }
 
+// The AWS SDK warns on every start that its 2027 releases need Node 22 (README, "Develop");
+// keep every other warning.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'NodeVersionSupportWarning')
+    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+
 const program = new Command()
   .name('signet')
   .description('Signet: JWT-authorized download redirects to short-lived signed URLs')
@@ -31,14 +39,26 @@ program
   .description('run the whole gateway locally on 127.0.0.1 until Ctrl-C (state under .signet/)')
   .action(async () => {
     const dir = stateDir();
-    const stack = await startDev({
-      stateDir: dir,
-      edgePort: port('PORT', 8080),
-      s3Port: port('S3_PORT', 9000),
-      issuerPort: port('ISSUER_PORT', 8081),
-      dynamodbPort: port('DYNAMODB_PORT', 8000),
-      samplesDir: resolve('samples'),
-    });
+    let stack: Awaited<ReturnType<typeof startDev>>;
+    try {
+      stack = await startDev({
+        stateDir: dir,
+        edgePort: port('PORT', 8080),
+        s3Port: port('S3_PORT', 9000),
+        issuerPort: port('ISSUER_PORT', 8081),
+        dynamodbPort: port('DYNAMODB_PORT', 8000),
+        samplesDir: resolve('samples'),
+      });
+    } catch (error) {
+      const { code, port: busy } = error as { code?: string; port?: number };
+      const why =
+        code === 'EADDRINUSE'
+          ? `port ${busy} on 127.0.0.1 is in use (is another \`npm start\` running?); ` +
+            'choose others with PORT, S3_PORT, ISSUER_PORT, DYNAMODB_PORT (0 picks a free one)'
+          : (error as Error).message;
+      process.stderr.write(`signet dev: cannot start: ${why}\n`);
+      process.exit(1);
+    }
     const { endpoints } = stack;
     const token = await mintToken(dir, {
       issuer: endpoints.issuer,
