@@ -25,8 +25,8 @@ function positiveInteger(raw: string): number {
 // keep every other warning.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning')
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  const sdkNotice = `${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning');
+  if (!sdkNotice) process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
 const program = new Command()
