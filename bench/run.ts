@@ -281,6 +281,7 @@ interface LoadResult {
   p99Ms: number;
   statuses: Record<string, number>;
   fiveXx: number;
+  not302: number;
 }
 
 /** A bounded closed-loop load: `concurrency` keep-alive clients for `seconds`, 127.0.0.1 only. */
@@ -323,6 +324,10 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
     statuses,
     fiveXx: Object.entries(statuses)
       .filter(([s]) => s.startsWith('5'))
+      .reduce((sum, [, n]) => sum + n, 0),
+    /** Answers other than the expected 302: a run of 401s must not pass for throughput. */
+    not302: Object.entries(statuses)
+      .filter(([s]) => s !== '302')
       .reduce((sum, [, n]) => sum + n, 0),
   } satisfies LoadResult;
 }

@@ -2,5 +2,9 @@
 // The `signet` command: runs the TypeScript CLI through tsx's loader (a dev dependency).
 import { register } from 'tsx/esm/api';
 
+// The AWS SDK warns on every start that its 2027 releases need Node 22 (README, "Develop");
+// its own switch turns that one notice off and leaves every other warning alone.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 register();
 await import('../cli/signet.ts');

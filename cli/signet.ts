@@ -21,14 +21,6 @@ function positiveInteger(raw: string): number {
   return value;
 }
 
-// The AWS SDK warns on every start that its 2027 releases need Node 22 (README, "Develop");
-// keep every other warning.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  const sdkNotice = `${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning');
-  if (!sdkNotice) process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
-
 const program = new Command()
   .name('signet')
   .description('Signet: JWT-authorized download redirects to short-lived signed URLs')
@@ -55,7 +47,9 @@ program
         code === 'EADDRINUSE'
           ? `port ${busy} on 127.0.0.1 is in use (is another \`npm start\` running?); ` +
             'choose others with PORT, S3_PORT, ISSUER_PORT, DYNAMODB_PORT (0 picks a free one)'
-          : (error as Error).message;
+          : error instanceof Error
+            ? error.message
+            : String(error);
       process.stderr.write(`signet dev: cannot start: ${why}\n`);
       process.exit(1);
     }

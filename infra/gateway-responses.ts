@@ -117,14 +117,8 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
   entry('QUOTA_EXCEEDED', 503, 'unavailable', 'Service Unavailable', 'request quota exceeded, retry later', {
     'Retry-After': '60',
   }),
-  entry(
-    'API_CONFIGURATION_ERROR',
-    503,
-    'unavailable',
-    'Service Unavailable',
-    'the service is misconfigured',
-    RETRY_SOON,
-  ),
+  // A misconfigured API is not a passing outage: a plain 500, no Retry-After.
+  entry('API_CONFIGURATION_ERROR', 500, 'internal', 'Internal Server Error', 'the service is misconfigured'),
   entry('INTEGRATION_FAILURE', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),
   entry('INTEGRATION_TIMEOUT', 504, 'timeout', 'Gateway Timeout', 'the request took too long'),
   entry('DEFAULT_4XX', 400, 'bad-request', 'Bad Request', 'the request was rejected by the gateway'),

@@ -50,8 +50,9 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
       if (error instanceof UnavailableError) {
         logger.warn('download unavailable', { error });
       } else if (error instanceof NotFoundError && error.cause !== undefined) {
-        // S3 answered 403: the caller sees 404, but ops must see a role or policy at fault.
-        logger.warn('storage denied access; answered 404', { error });
+        // S3 answered 403: a missing key when the role lacks s3:ListBucket, or a role or
+        // policy at fault. The caller sees 404; ops see the S3 error name, without noise.
+        logger.info('storage answered 403; answered 404', { s3Error: (error.cause as Error).name });
       } else if (!(error instanceof SignetError)) {
         logger.error('download failed', { error: error as Error });
       }

@@ -39,7 +39,17 @@ const ANSWER_TYPES = ['text/html', 'application/json'];
 export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
   const accept = getHeader(event, 'accept');
   if (accept === undefined) return false;
-  return new Negotiator({ headers: { accept } }).mediaType(ANSWER_TYPES) === 'application/json';
+  // Media-type parameters other than q (`application/json; charset=utf-8`) do not change
+  // what is acceptable here, but negotiator would only match them exactly: drop them.
+  const ranges = accept
+    .split(',')
+    .map((range) => {
+      const [type = '', ...params] = range.split(';');
+      const q = params.map((p) => p.trim()).find((p) => /^q=/i.test(p));
+      return q ? `${type.trim()};${q}` : type.trim();
+    })
+    .join(', ');
+  return new Negotiator({ headers: { accept: ranges } }).mediaType(ANSWER_TYPES) === 'application/json';
 }
 
 /** HEAD answers carry GET's status and headers with no body. */

@@ -60,7 +60,14 @@ export function decodeMetadataValue(value: string): string {
   if (!ENCODED_WORDS.test(trimmed)) return value;
   // RFC 2047 §6.2: white space between adjacent encoded words is dropped; each word holds
   // whole characters, so each decodes on its own.
-  return trimmed.replace(/\?=\s+=\?/g, '?==?').replace(ENCODED_WORD, (word) => decodeWord(word) ?? word);
+  let broken = false;
+  const decoded = trimmed.replace(/\?=\s+=\?/g, '?==?').replace(ENCODED_WORD, (word) => {
+    const text = decodeWord(word);
+    if (text === undefined) broken = true;
+    return text ?? '';
+  });
+  // A word that does not decode makes the whole value unusable (resolveFilename skips it).
+  return broken ? '' : decoded;
 }
 
 const ENCODED_WORD = /=\?utf-8\?[bq]\?[^?]*\?=/gi;

@@ -63,7 +63,7 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
   const env = options.env ?? process.env;
   const dir = options.stateDir;
   const credentials = await ensureCredentials(dir);
-  let keyGroup: KeyEntry[] = await ensureKeyGroup(dir);
+  const keyGroup: KeyEntry[] = await ensureKeyGroup(dir);
   const active = activeKey(keyGroup);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -105,10 +105,7 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
           keysReadAt = Date.now();
           readKeyGroup(dir)
             .then((entries) => {
-              if (entries) {
-                keyGroup = entries;
-                keys = trustedKeys(entries);
-              }
+              if (entries) keys = trustedKeys(entries);
             })
             .catch((error: Error) => {
               // A half-edited or broken keys.json must not take the stack down: keep the last good set.

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { listen } from './http.ts';
 
 /** A DynamoDB-compatible server (dynalite, LevelDB under `directory`) on 127.0.0.1. */
 export async function startDynamo(options: {
@@ -10,7 +11,7 @@ export async function startDynamo(options: {
 }): Promise<{ endpoint: string; close(): Promise<void> }> {
   await mkdir(options.directory, { recursive: true });
   const server = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((done) => server.listen(options.port, '127.0.0.1', done));
+  await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -12,7 +12,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
-import { HOP_BY_HOP } from './http.ts';
+import { HOP_BY_HOP, listen } from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -252,7 +252,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((done) => server.listen(options.port, '127.0.0.1', done));
+  await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   options.onListening?.(publicOrigin);
   return { url: publicOrigin, server };

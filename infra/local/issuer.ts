@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { listen } from './http.ts';
 import { paths, readJson, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
@@ -72,7 +73,7 @@ export async function startIssuer(
     res.writeHead(404, { 'Content-Type': 'application/problem+json' });
     res.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no such path' }));
   });
-  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  await listen(server, port);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, jwks: `${url}${JWKS_PATH}`, server };
 }

@@ -2,7 +2,8 @@
 // signed URLs that expire, a clean SIGTERM, and a restart that keeps its state.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -276,4 +277,43 @@ describe('stop and restart', () => {
     expect(stopped).toBe(0);
     expect(await refused(after.endpoints.edge)).toBe(true);
   });
+});
+
+describe('signet dev: a busy port', () => {
+  it.each(['PORT', 'S3_PORT', 'ISSUER_PORT', 'DYNAMODB_PORT'])(
+    '%s in use → exit 1 with one clear line, no stack trace',
+    async (name) => {
+      // Prepare: hold a port, and point the setting at it (the others pick free ports).
+      const holder = createServer();
+      await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+      const busy = (holder.address() as AddressInfo).port;
+      const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-busy-'));
+      const env = {
+        ...process.env,
+        SIGNET_STATE_DIR: dir,
+        PORT: '0',
+        S3_PORT: '0',
+        ISSUER_PORT: '0',
+        DYNAMODB_PORT: '0',
+        [name]: String(busy),
+      };
+
+      try {
+        // Act
+        const run = spawnSync(process.execPath, ['bin/signet.js', 'dev'], {
+          env,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+
+        // Assess
+        expect(run.status, run.stderr).toBe(1);
+        expect(run.stderr).toContain(`signet dev: cannot start: port ${busy} on 127.0.0.1 is in use`);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      } finally {
+        holder.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

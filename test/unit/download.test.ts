@@ -554,7 +554,7 @@ describe('what the route logs when it cannot serve', () => {
   function spyingHandler(store: ConstructorParameters<typeof DownloadService>[0]['store'], signer?: Signer) {
     const config = loadConfig(BASE_ENV);
     const spied = new Logger({ logLevel: 'SILENT' });
-    const warn = vi.spyOn(spied, 'warn');
+    const info = vi.spyOn(spied, 'info');
     const error = vi.spyOn(spied, 'error');
     const service = new DownloadService({
       config,
@@ -562,7 +562,7 @@ describe('what the route logs when it cannot serve', () => {
       signers: { s3: signer ?? handlerSigner(config) },
       now: () => NOW,
     });
-    return { handle: createDownloadHandler({ service, logger: spied }), warn, error };
+    return { handle: createDownloadHandler({ service, logger: spied }), info, error };
   }
   const handlerSigner = (config: ReturnType<typeof loadConfig>) =>
     new S3Signer({
@@ -577,17 +577,17 @@ describe('what the route logs when it cannot serve', () => {
     s3.reset();
   });
 
-  it('a 403 from S3 answers 404 and warns ops with the cause', async () => {
+  it('a 403 from S3 answers 404 and tells ops the S3 error name, without a stack', async () => {
     // Prepare
     s3.on(HeadObjectCommand).rejects(awsError('AccessDenied', 403));
-    const { handle, warn } = spyingHandler(new S3ObjectStore(client, BUCKET));
+    const { handle, info } = spyingHandler(new S3ObjectStore(client, BUCKET));
 
     // Act
     const result = await handle(event({ query: { via: 's3' } }));
 
     // Assess
     expectProblem(result, 404);
-    expect(warn).toHaveBeenCalledWith('storage denied access; answered 404', expect.anything());
+    expect(info).toHaveBeenCalledWith('storage answered 403; answered 404', { s3Error: 'AccessDenied' });
   });
 
   it('an unexpected fault answers a bare 500 problem and is logged as an error', async () => {
@@ -653,6 +653,9 @@ describe('Accept negotiation', () => {
     ['text/html, application/json;q=0', 302],
     ['application/json;q=0', 302],
     ['application/problem+json', 302],
+    ['application/json; charset=utf-8', 200],
+    ['application/json;charset=UTF-8, */*', 200],
+    ['application/json; charset=utf-8; q=0', 302],
   ])('Accept: %s → %i, with Vary: Accept', async (accept, status) => {
     // Act
     const result = await s3OnlyHandler(event({ headers: { Accept: accept } }));

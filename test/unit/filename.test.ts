@@ -259,6 +259,7 @@ describe('decodeMetadataValue: several RFC 2047 encoded words', () => {
     ['two B words', '=?UTF-8?B?w5xiZXJibGljayA=?= =?UTF-8?B?5aCx5ZGKLnBkZg==?=', 'Überblick 報告.pdf'],
     ['a B word and a Q word', '=?UTF-8?B?w5xiZXI=?=\r\n =?UTF-8?Q?blick=2Epdf?=', 'Überblick.pdf'],
     ['plain text that merely contains =?', 'report =?x.pdf', 'report =?x.pdf'],
+    ['a word that does not decode makes the whole value unusable', '=?UTF-8?B?w5xi?= =?UTF-8?Q?=E2=28?=', ''],
   ])('%s', (_name, raw, expected) => {
     expect(decodeMetadataValue(raw)).toBe(expected);
   });

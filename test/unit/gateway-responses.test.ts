@@ -34,22 +34,15 @@ describe('the Gateway Responses table', () => {
     expect(GATEWAY_RESPONSES.map((r) => r.type).sort()).toEqual([...ALL_TYPES].sort());
   });
 
-  it.each(ALL_TYPES)('%s is an RFC 9457 problem whose body status is the HTTP status', (type) => {
-    // Act
-    const response = gatewayResponse(type);
-
-    // Assess
-    expect(response.headers['Content-Type']).toBe('application/problem+json');
-    expect(response.body.status).toBe(response.statusCode);
-    expect(Object.keys(response.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
-  });
-
   it.each([
     ['UNAUTHORIZED', 401],
     ['MISSING_AUTHENTICATION_TOKEN', 404],
     ['AUTHORIZER_FAILURE', 503],
     ['THROTTLED', 503],
     ['QUOTA_EXCEEDED', 503],
+    ['API_CONFIGURATION_ERROR', 500],
+    ['REQUEST_TOO_LARGE', 413],
+    ['INTEGRATION_TIMEOUT', 504],
   ] as const)('%s answers %i as SPEC.md says', (type, status) => {
     expect(gatewayResponse(type).statusCode).toBe(status);
   });
