@@ -118,13 +118,14 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
 
 /**
  * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
- * outside printable ASCII, and the characters that trip parsers (`"`, `\`, `%`), become "_".
+ * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
+ * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it.
  */
 export function asciiFallback(name: string): string {
   return name
     .normalize('NFKD')
     .replace(COMBINING, '')
-    .replace(/[^\x20-\x7e]|["\\%]/gu, '_');
+    .replace(/[^\x20-\x7e]|["\\%/]/gu, '_');
 }
 
 /**

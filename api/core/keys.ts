@@ -46,7 +46,9 @@ function unsafeSub(sub: string): boolean {
 /** The prefixes a caller may read, with `{sub}` filled in. */
 export function prefixesFor(templates: readonly string[], sub: string): string[] {
   const safe = !unsafeSub(sub);
-  return templates.filter((t) => safe || !t.includes('{sub}')).map((t) => t.replaceAll('{sub}', sub));
+  return templates
+    .filter((t) => safe || !t.includes('{sub}')) // A function, not a string: a string replacement reads `$'`, `$`` ` and `$&` in `sub` as patterns.
+    .map((t) => t.replaceAll('{sub}', () => sub));
 }
 
 /**
@@ -62,14 +64,16 @@ export function authorizeRead(principal: Principal, key: string, templates: read
 
 /**
  * Scopes from a verified token: the `scope` claim (space-separated) or `scp` (array or
- * space-separated string).
+ * space-separated string). An array item holding white space is not a scope token
+ * (RFC 6749 §3.3) and is dropped: the authorizer passes scopes on space-separated, so
+ * `["profile downloads:all"]` would otherwise turn into `downloads:all` at the route.
  */
 export function scopesFromClaims(claims: Readonly<Record<string, unknown>>): Set<string> {
   const scopes = new Set<string>();
   const add = (value: unknown) => {
     const items = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
     for (const item of items) {
-      if (typeof item === 'string' && item.length > 0) scopes.add(item);
+      if (typeof item === 'string' && item.length > 0 && !/\s/.test(item)) scopes.add(item);
     }
   };
   add(claims.scope);

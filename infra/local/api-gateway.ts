@@ -119,8 +119,9 @@ function multi(headers: HttpRequest['headers']): Record<string, string[]> {
 function parseQuery(
   raw: string,
 ): { single: Record<string, string>; multi: Record<string, string[]> } | undefined {
-  const singleValues: Record<string, string> = {};
-  const multiValues: Record<string, string[]> = {};
+  // No prototype: a parameter named `constructor` or `__proto__` is just a parameter.
+  const singleValues: Record<string, string> = Object.create(null);
+  const multiValues: Record<string, string[]> = Object.create(null);
   if (!raw) return { single: singleValues, multi: multiValues };
   for (const pair of raw.split('&')) {
     if (!pair) continue;

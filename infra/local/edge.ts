@@ -40,9 +40,17 @@ export interface EdgeOptions {
 /** Viewer headers the S3 origin receives (like an origin request policy). */
 const ORIGIN_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
-function problem(res: ServerResponse, status: number, slug: string, title: string, detail: string): void {
+function problem(
+  res: ServerResponse,
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
   res.writeHead(status, {
+    ...headers,
     'Content-Type': 'application/problem+json',
     'Cache-Control': 'private, no-store',
     'Content-Length': Buffer.byteLength(body),
@@ -56,10 +64,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
+export type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
 
-function fields(entries: Iterable<[string, string]>): FunctionFields {
-  const out: FunctionFields = {};
+/** Names and values as a CloudFront Function sees them: the first value, and `multiValue` when repeated. */
+export function fields(entries: Iterable<[string, string]>): FunctionFields {
+  // No prototype: a header or parameter named `constructor` is just a field.
+  const out: FunctionFields = Object.create(null);
   for (const [name, value] of entries) {
     const existing = out[name];
     if (!existing) out[name] = { value };
@@ -98,7 +108,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   async function api(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
     const restApi = options.api();
     if (!restApi) {
-      problem(res, 503, 'unavailable', 'Service Unavailable', 'the API is starting');
+      problem(res, 503, 'unavailable', 'Service Unavailable', 'the API is starting', { 'Retry-After': '1' });
       return;
     }
     const answer = await restApi.handle({

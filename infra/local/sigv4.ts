@@ -32,9 +32,12 @@ export type SigV4Result =
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MILLIS = 15 * 60 * 1000;
 const MAX_EXPIRES_SECONDS = 604_800;
+/** A lowercase HTTP header name (RFC 9110 token), as SigV4 lists it in SignedHeaders. */
+const SIGNED_HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 const headerValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  if (!Object.hasOwn(headers, name)) return undefined;
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 };
@@ -165,6 +168,9 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
   if (service !== options.service) return fail(malformed, `The service '${service}' is wrong`);
 
   const names = signedHeaders.split(';');
+  if (!names.every((name) => SIGNED_HEADER_NAME.test(name))) {
+    return fail(malformed, 'The signed headers must be lowercase header names separated by ";"');
+  }
   if (!names.includes('host')) return fail(malformed, 'The host header must be signed');
   if (isQuery && Object.keys(headers).some((name) => name.startsWith('x-amz-') && !names.includes(name))) {
     return fail('AccessDenied', 'There were headers present in the request which were not signed');

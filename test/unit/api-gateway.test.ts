@@ -195,6 +195,38 @@ describe('LocalRestApi: the Lambda proxy event', () => {
   });
 });
 
+describe('LocalRestApi: query parameter names', () => {
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])(
+    'passes a parameter named %s on like any other',
+    async (name) => {
+      // Prepare
+      const seen: APIGatewayProxyEvent[] = [];
+      const rest = api(
+        async () => allow(),
+        async (event) => {
+          seen.push(event);
+          return { statusCode: 200, body: 'ok' };
+        },
+      );
+
+      // Act
+      const res = await rest.handle(request(`/d/a.txt?${name}=1&${name}=2&via=s3`));
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const event = seen[0];
+      expect(Object.entries(event?.queryStringParameters ?? {})).toEqual([
+        [name, '2'],
+        ['via', 's3'],
+      ]);
+      expect(Object.entries(event?.multiValueQueryStringParameters ?? {})).toEqual([
+        [name, ['1', '2']],
+        ['via', ['s3']],
+      ]);
+    },
+  );
+});
+
 describe('policyAllows', () => {
   it.each([
     [`${ARN}/*`, true],

@@ -41,7 +41,11 @@ const client = new S3Client({ region: 'us-east-1', credentials: CREDENTIALS });
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const logger = new Logger({ logLevel: 'SILENT' });
 
-function handlerFor(env: Record<string, string>, extraSigners: Partial<Record<Via, Signer>> = {}) {
+function handlerFor(
+  env: Record<string, string>,
+  extraSigners: Partial<Record<Via, Signer>> = {},
+  now: () => number = () => NOW,
+) {
   const config = loadConfig(env);
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({
@@ -64,7 +68,7 @@ function handlerFor(env: Record<string, string>, extraSigners: Partial<Record<Vi
     config,
     store: new S3ObjectStore(client, config.bucket),
     signers: { ...signers, ...extraSigners },
-    now: () => NOW,
+    now,
   });
   return createDownloadHandler({ service, logger });
 }
@@ -252,14 +256,27 @@ describe('GET /d/{key}: the redirect', () => {
     expect(parse(disposition)).toMatchObject({ type, parameters: { filename: 'a.pdf' } });
   });
 
-  it('gives the same Location to repeated requests in one window', async () => {
-    // Act
-    const first = await handler(event());
-    const second = await handler(event());
+  it.each(['s3', 'cdn'])(
+    'via=%s: the same Location within one stability window, a new one in the next',
+    async (via) => {
+      // Prepare: NOW is 12:00:42; the 60 s window runs to 12:00:59.
+      let clock = NOW;
+      const ticking = handlerFor(CDN_ENV, {}, () => clock);
+      const ask = async (at: number) => {
+        clock = at;
+        return header(await ticking(event({ query: { via } })), 'Location');
+      };
 
-    // Assess
-    expect(header(second, 'Location')).toBe(header(first, 'Location'));
-  });
+      // Act
+      const first = await ask(NOW);
+      const later = await ask(NOW + 17_000);
+      const next = await ask(NOW + 18_000);
+
+      // Assess
+      expect(later).toBe(first);
+      expect(next).not.toBe(first);
+    },
+  );
 
   it('lets downloads:all read any key', async () => {
     // Act

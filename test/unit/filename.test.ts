@@ -229,6 +229,10 @@ describe('contentDisposition', () => {
     ['percent', '100%.txt', '100_.txt'],
     ['CJK', '報告.pdf', '__.pdf'],
     ['an astral emoji', '😀.png', '_.png'],
+    // NFKD folds fullwidth "／" and "．" into "/" and ".": no path may come out.
+    ['a fullwidth path', '．．／．．／.bashrc', '.._.._.bashrc'],
+    ['a fullwidth absolute path', '／etc／passwd', '_etc_passwd'],
+    ['a fullwidth backslash', 'C：＼Windows＼x.ini', 'C:_Windows_x.ini'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
     const value = asciiFallback(name);

@@ -136,6 +136,25 @@ describe('authorizeRead', () => {
     expect(() => authorizeRead(caller, 'public/a.pdf', PREFIXES)).not.toThrow();
   });
 
+  it.each([
+    ["$'", "alice$'secret", 'users/alice/secret/tax.pdf'],
+    ['$`', '$`x', 'users/users/x/tax.pdf'],
+    ['$&', 'a$&', 'users/a{sub}/tax.pdf'],
+  ])('templates a sub holding %s literally, never as a replacement pattern', (_, sub, outside) => {
+    // Prepare
+    const caller = principal(sub, 'downloads:read');
+
+    // Act
+    const prefixes = prefixesFor(PREFIXES, sub);
+
+    // Assess
+    expect(prefixes).toEqual(['public/', `users/${sub}/`]);
+    expect(() => authorizeRead(caller, outside, PREFIXES)).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN_KEY' }),
+    );
+    expect(() => authorizeRead(caller, `users/${sub}/tax.pdf`, PREFIXES)).not.toThrow();
+  });
+
   it('templates every {sub} in a prefix', () => {
     // Act
     const prefixes = prefixesFor(['teams/{sub}/shared/{sub}/', 'public/'], 'alice');
@@ -159,6 +178,9 @@ describe('scopesFromClaims', () => {
     ['both claims', { scope: 'downloads:read', scp: ['links:write'] }, ['downloads:read', 'links:write']],
     ['neither claim', { sub: 'alice' }, []],
     ['a non-string scope', { scope: 42 }, []],
+    // Passed on space-separated, these would become downloads:all at the route.
+    ['an scp item holding a space', { scp: ['profile downloads:all', 'links:write'] }, ['links:write']],
+    ['a scope item holding a tab', { scope: 'profile\tdownloads:all downloads:read' }, ['downloads:read']],
   ])('reads %s', (_, claims, expected) => {
     // Act
     const scopes = scopesFromClaims(claims);

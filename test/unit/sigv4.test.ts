@@ -330,6 +330,31 @@ describe('verifySigV4', () => {
       });
     });
 
+    it.each([
+      ['an upper-case name', 'Host;x-amz-date'],
+      ['an empty name', 'host;;x-amz-date'],
+      ['a name with a space', 'host;x amz'],
+    ])('a presigned URL whose X-Amz-SignedHeaders holds %s', async (_, names) => {
+      const request = await presign();
+      const result = verifySigV4(
+        replaceParam(request, 'X-Amz-SignedHeaders', encodeURIComponent(names)),
+        options,
+      );
+      expect(result).toMatchObject({ ok: false, code: 'AuthorizationQueryParametersError' });
+    });
+
+    it.each([['host;constructor'], ['__proto__;host'], ['host;tostring']])(
+      'a presigned URL that signs a header it does not send, named like an object member: %s',
+      async (names) => {
+        const request = await presign();
+        const result = verifySigV4(
+          replaceParam(request, 'X-Amz-SignedHeaders', encodeURIComponent(names)),
+          options,
+        );
+        expect(result).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
+      },
+    );
+
     it('a malformed percent-escape in the query', async () => {
       const request = await presign();
       expect(verifySigV4({ ...request, rawUrl: `${request.rawUrl}&x=%E0%A4%A` }, options)).toMatchObject({
