@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startDev } from '../infra/local/dev.ts';
 import { mintToken } from '../infra/local/issuer.ts';
-import { type Endpoints, paths, readJson, stateDir } from '../infra/local/state.ts';
+import { type Endpoints, endpointsShape, paths, REMAKE, readJson, stateDir } from '../infra/local/state.ts';
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -14,17 +14,35 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-function positiveInteger(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new InvalidArgumentError('expected a whole number of seconds');
+/** Longest dev token lifetime `signet token` mints: one day. */
+const MAX_TTL_SECONDS = 86_400;
+
+function ttlSeconds(raw: string): number {
+  const value = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 1 && value <= MAX_TTL_SECONDS)) {
+    throw new InvalidArgumentError(`expected a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
+  }
   return value;
+}
+
+function subject(raw: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (raw.trim() === '' || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new InvalidArgumentError('expected a non-empty subject without control characters');
+  }
+  return raw;
+}
+
+/** Ends the command with one line on stderr: no stack trace for a user's mistake or a bad file. */
+function die(command: string, error: unknown): never {
+  process.stderr.write(`signet ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 }
 
 const program = new Command()
   .name('signet')
   .description('Signet: JWT-authorized download redirects to short-lived signed URLs')
-  .showHelpAfterError();
+  .showHelpAfterError('(run `npx signet help` for usage)');
 
 program
   .command('dev')
@@ -50,8 +68,7 @@ program
           : error instanceof Error
             ? error.message
             : String(error);
-      process.stderr.write(`signet dev: cannot start: ${why}\n`);
-      process.exit(1);
+      die('dev', `cannot start: ${why}`);
     }
     const { endpoints } = stack;
     const token = await mintToken(dir, {
@@ -60,6 +77,9 @@ program
       sub: 'dev-user',
       scope: 'downloads:read',
       ttlSeconds: 3600,
+    }).catch(async (error: unknown) => {
+      await stack.close();
+      die('dev', `cannot start: ${error instanceof Error ? error.message : String(error)}`);
     });
     const sample =
       stack.sampleKeys.find((k) => k.includes(' ')) ?? stack.sampleKeys[0] ?? 'public/welcome.txt';
@@ -101,26 +121,26 @@ program
 program
   .command('token')
   .description('print a JWT from the local dev issuer (run `npm start` once first)')
-  .option('--sub <sub>', 'the subject', 'dev-user')
-  .option('--scope <scopes>', 'space-separated scopes', 'downloads:read')
-  .option('--ttl <seconds>', 'lifetime in seconds', positiveInteger, 3600)
+  .option('--sub <sub>', 'the subject', subject, 'dev-user')
+  .option('--scope <scopes>', 'space-separated scopes ("" for none, to see a 403)', 'downloads:read')
+  .option('--ttl <seconds>', `lifetime in seconds, at most ${MAX_TTL_SECONDS}`, ttlSeconds, 3600)
   .action(async (options: { sub: string; scope: string; ttl: number }) => {
     const dir = stateDir();
-    const endpoints = await readJson<Endpoints>(paths(dir).endpoints);
-    if (!endpoints) {
-      process.stderr.write(
-        `signet: no ${paths(dir).endpoints}: start the local stack once with \`npm start\`\n`,
-      );
-      process.exit(1);
+    try {
+      const endpoints = await readJson<Endpoints>(paths(dir).endpoints, endpointsShape, REMAKE);
+      if (!endpoints)
+        die('token', `no ${paths(dir).endpoints}: start the local stack once with \`npm start\``);
+      const token = await mintToken(dir, {
+        issuer: endpoints.issuer,
+        audience: endpoints.audience,
+        sub: options.sub,
+        scope: options.scope,
+        ttlSeconds: options.ttl,
+      });
+      process.stdout.write(`${token}\n`);
+    } catch (error) {
+      die('token', error);
     }
-    const token = await mintToken(dir, {
-      issuer: endpoints.issuer,
-      audience: endpoints.audience,
-      sub: options.sub,
-      scope: options.scope,
-      ttlSeconds: options.ttl,
-    });
-    process.stdout.write(`${token}\n`);
   });
 
 await program.parseAsync(process.argv);

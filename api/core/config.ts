@@ -147,7 +147,13 @@ export function loadConfig(env: Env): Config {
 
   let cloudFrontKeyPairId: string | undefined;
   let cloudFrontPrivateKeyFile: string | undefined;
-  if (distributionOrigin) {
+  if (!distributionOrigin) {
+    // A CloudFront key with no distribution is a half-done setup, not a choice of via=s3.
+    for (const name of ['SIGNET_CF_KEY_PAIR_ID', 'SIGNET_CF_PRIVATE_KEY_FILE']) {
+      const value = optional(env, name);
+      if (value) fail(name, value, 'is set but SIGNET_DISTRIBUTION_DOMAIN is not');
+    }
+  } else {
     cloudFrontKeyPairId = required(env, 'SIGNET_CF_KEY_PAIR_ID');
     if (!KEY_PAIR_ID.test(cloudFrontKeyPairId)) {
       fail('SIGNET_CF_KEY_PAIR_ID', cloudFrontKeyPairId, 'expected letters, digits, "_" or "-"');
@@ -192,7 +198,14 @@ export function loadConfig(env: Env): Config {
 
   const prefixesRaw = optional(env, 'SIGNET_READ_PREFIXES') ?? 'public/,users/{sub}/';
   const readPrefixes = list(prefixesRaw);
+  if (readPrefixes.length === 0) {
+    fail('SIGNET_READ_PREFIXES', prefixesRaw, 'expected at least one prefix (downloads:all reads any key)');
+  }
   for (const prefix of readPrefixes) {
+    if (!prefix.endsWith('/') || prefix.includes('//')) {
+      // "public" would let a caller read "publicity/...": a prefix is whole folders.
+      fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}" must end with "/" and hold no empty segment`);
+    }
     if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
       fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}" must not start with "/" or hold "." segments`);
     }

@@ -13,7 +13,7 @@ import { startDynamo } from './dynamo.ts';
 import { startEdge } from './edge.ts';
 import { loadEdgeFunction } from './edge-runtime.ts';
 import { startIssuer } from './issuer.ts';
-import { activeKey, ensureKeyGroup, type KeyEntry, readKeyGroup, trustedKeys } from './key-group.ts';
+import { ensureKeyGroup, readKeyGroup, trustedKeys } from './key-group.ts';
 import { startLocalS3 } from './s3.ts';
 import { type Endpoints, ensureCredentials, paths, writeJson } from './state.ts';
 
@@ -63,8 +63,7 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
   const env = options.env ?? process.env;
   const dir = options.stateDir;
   const credentials = await ensureCredentials(dir);
-  const keyGroup: KeyEntry[] = await ensureKeyGroup(dir);
-  const active = activeKey(keyGroup);
+  const { entries: keyGroup, active } = await ensureKeyGroup(dir);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);

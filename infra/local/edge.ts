@@ -5,6 +5,7 @@ import {
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -65,6 +66,48 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
+
+/** Plain header values from a function's fields (the first value of each). */
+function headerValues(fields: FunctionFields): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, field] of Object.entries(fields)) {
+    if (field && typeof field.value === 'string') out[name] = field.value;
+  }
+  return out;
+}
+
+/** A body a viewer-request function answered with: a string, or `{data, encoding}`. */
+function functionBody(body: unknown): Buffer {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body && typeof body === 'object' && typeof (body as { data?: unknown }).data === 'string') {
+    const { data, encoding } = body as { data: string; encoding?: string };
+    return Buffer.from(data, encoding === 'base64' ? 'base64' : 'utf8');
+  }
+  return Buffer.alloc(0);
+}
+
+/**
+ * Runs an edge function (awaiting an async one, as cloudfront-js-2.0 allows). A function
+ * that throws or returns nothing usable is what CloudFront answers 503 for; the viewer gets
+ * that here too, and undefined comes back.
+ */
+async function runFunction(
+  res: ServerResponse,
+  fn: EdgeFunction,
+  event: unknown,
+): Promise<object | undefined> {
+  let result: unknown;
+  try {
+    result = await fn(event);
+  } catch {
+    result = undefined;
+  }
+  if (result && typeof result === 'object') return result;
+  problem(res, 503, 'function-failed', 'Service Unavailable', 'the edge function failed', {
+    'Retry-After': '1',
+  });
+  return undefined;
+}
 
 /** Names and values as a CloudFront Function sees them: the first value, and `multiValue` when repeated. */
 export function fields(entries: Iterable<[string, string]>): FunctionFields {
@@ -162,12 +205,18 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       viewer: { ip: req.socket.remoteAddress ?? '127.0.0.1' },
       request: viewerRequest,
     };
-    const afterRequest = options.viewerRequest(requestEvent) as typeof viewerRequest & {
-      statusCode?: number;
-    };
+    const afterRequest = (await runFunction(res, options.viewerRequest, requestEvent)) as
+      | (typeof viewerRequest & { statusCode?: number; headers?: FunctionFields; body?: unknown })
+      | undefined;
+    if (!afterRequest) return;
     if (typeof afterRequest.statusCode === 'number') {
-      res.writeHead(afterRequest.statusCode);
-      res.end();
+      // The function answered the viewer itself: its status, headers and body, no origin.
+      const body = functionBody(afterRequest.body);
+      res.writeHead(afterRequest.statusCode, {
+        ...headerValues(afterRequest.headers ?? {}),
+        'content-length': body.length,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
 
@@ -212,13 +261,18 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       } else if (status === 412 || status === 416) {
         const title = status === 412 ? 'Precondition Failed' : 'Range Not Satisfiable';
         problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', title, title);
+      } else if (status < 500) {
+        // The origin refused the request (S3 answers 400 for a key it cannot hold, say):
+        // CloudFront passes a 4xx on; only the origin failing is a 502.
+        const title = STATUS_CODES[status] ?? 'Client Error';
+        problem(res, status, 'origin-refused', title, 'the origin refused the request');
       } else {
         problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the origin failed to answer');
       }
       return;
     }
 
-    const responseHeaders: FunctionFields = {};
+    const responseHeaders: FunctionFields = Object.create(null);
     for (const [name, value] of Object.entries(originResponse.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-amz-')) continue;
       responseHeaders[name] = { value: Array.isArray(value) ? value.join(', ') : value };
@@ -234,10 +288,14 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
         cookies: {},
       },
     };
-    const afterResponse = options.viewerResponse(responseEvent) as { headers?: FunctionFields };
-    const finalHeaders = afterResponse.headers ?? responseHeaders;
-    const out: Record<string, string> = {};
-    for (const [name, field] of Object.entries(finalHeaders)) out[name] = field.value;
+    const afterResponse = (await runFunction(res, options.viewerResponse, responseEvent)) as
+      | { headers?: FunctionFields }
+      | undefined;
+    if (!afterResponse) {
+      originResponse.resume();
+      return;
+    }
+    const out = headerValues(afterResponse.headers ?? responseHeaders);
     out['x-cache'] = 'Miss from cloudfront (signet local)';
     res.writeHead(status, out);
     originResponse.pipe(res);

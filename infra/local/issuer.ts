@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { listen } from './http.ts';
-import { paths, readJson, writeJson } from './state.ts';
+import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
 const ALG = 'RS256';
@@ -14,10 +14,29 @@ interface StoredKey {
   readonly publicJwk: JWK;
 }
 
+const isJwk = (value: unknown, ...members: string[]): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  (value as JWK).kty === 'RSA' &&
+  members.every((m) => typeof (value as Record<string, unknown>)[m] === 'string');
+
+const storedKeyShape: ShapeCheck = (value) => {
+  const key = value as Partial<StoredKey> | null;
+  if (typeof key !== 'object' || key === null || typeof key.kid !== 'string') return 'expected {kid, ...}';
+  if (!isJwk(key.privateJwk, 'n', 'e', 'd')) return 'privateJwk is not an RSA private JWK';
+  if (!isJwk(key.publicJwk, 'n', 'e')) return 'publicJwk is not an RSA public JWK';
+  return undefined;
+};
+
+/** The issuer's key pair, or undefined before the first start. */
+export async function readIssuerKey(dir: string): Promise<StoredKey | undefined> {
+  return readJson<StoredKey>(paths(dir).issuerKey, storedKeyShape, REMAKE);
+}
+
 /** The issuer's key pair: made on first start, kept under the state folder. */
 export async function ensureIssuerKey(dir: string): Promise<StoredKey> {
   const file = paths(dir).issuerKey;
-  const existing = await readJson<StoredKey>(file);
+  const existing = await readIssuerKey(dir);
   if (existing) return existing;
   const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
   const kid = randomUUID();
@@ -41,10 +60,17 @@ export interface MintOptions {
   readonly ttlSeconds?: number;
 }
 
-/** A JWT from the local dev issuer. */
+/**
+ * A JWT from the local dev issuer. Only `signet dev` makes the issuer key: a key made here
+ * would sign tokens the running stack's JWKS does not hold.
+ */
 export async function mintToken(dir: string, options: MintOptions): Promise<string> {
-  const key = await ensureIssuerKey(dir);
-  const privateKey = await importJWK(key.privateJwk, ALG);
+  const file = paths(dir).issuerKey;
+  const key = await readIssuerKey(dir);
+  if (!key) throw new StateError(file, 'no dev issuer key yet', 'run `npm start` once to make it');
+  const privateKey = await importJWK(key.privateJwk, ALG).catch((error: Error) => {
+    throw new StateError(file, `the private key does not load (${error.message})`, REMAKE);
+  });
   return new SignJWT({ scope: options.scope ?? 'downloads:read' })
     .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
     .setIssuer(options.issuer)

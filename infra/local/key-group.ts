@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { paths, readJson, writeJson, writeText } from './state.ts';
+import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson, writeText } from './state.ts';
 
 /** A key's place in the rotation (SPEC.md, "Key rotation"). */
 export type KeyStatus = 'active' | 'trusted' | 'retired';
@@ -40,17 +40,54 @@ export async function createKey(dir: string, name: string, status: KeyStatus): P
   };
 }
 
+const STATUSES: readonly string[] = ['active', 'trusted', 'retired'];
+/** A key name is also its private key's file name. */
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** keys.json: entries with a usable name, id, status and public key, names and ids unique. */
+const keyGroupShape: ShapeCheck = (value) => {
+  if (!Array.isArray(value)) return 'expected a JSON array of keys';
+  const names = new Set<string>();
+  const ids = new Set<string>();
+  for (const [index, entry] of value.entries()) {
+    const e = (entry ?? {}) as Partial<Record<keyof KeyEntry, unknown>>;
+    const where = `entry ${index}`;
+    if (typeof e.name !== 'string' || !KEY_NAME.test(e.name)) return `${where}: "name" is not a key name`;
+    if (typeof e.id !== 'string' || e.id === '') return `${where} (${e.name}): "id" is missing`;
+    if (typeof e.status !== 'string' || !STATUSES.includes(e.status)) {
+      return `${where} (${e.name}): "status" must be one of ${STATUSES.join(', ')}`;
+    }
+    if (typeof e.publicKey !== 'string') return `${where} (${e.name}): "publicKey" is missing`;
+    try {
+      createPublicKey(e.publicKey);
+    } catch {
+      return `${where} (${e.name}): "publicKey" is not a PEM public key`;
+    }
+    if (names.has(e.name) || ids.has(e.id)) return `${where} (${e.name}): a name or id used twice`;
+    names.add(e.name);
+    ids.add(e.id);
+  }
+  return undefined;
+};
+
+/** The local key group as keys.json holds it; undefined before the first start. */
 export async function readKeyGroup(dir: string): Promise<KeyEntry[] | undefined> {
-  return readJson<KeyEntry[]>(paths(dir).keyGroup);
+  return readJson<KeyEntry[]>(paths(dir).keyGroup, keyGroupShape, REMAKE);
 }
 
-/** The local key group; on first start, one new active key. */
-export async function ensureKeyGroup(dir: string): Promise<KeyEntry[]> {
+/** The local key group, with its single active key; on first start, one new active key. */
+export async function ensureKeyGroup(dir: string): Promise<{ entries: KeyEntry[]; active: KeyEntry }> {
   const existing = await readKeyGroup(dir);
-  if (existing && existing.length > 0) return existing;
+  if (existing) {
+    try {
+      return { entries: existing, active: activeKey(existing) };
+    } catch (error) {
+      throw new StateError(paths(dir).keyGroup, (error as Error).message, REMAKE);
+    }
+  }
   const first = await createKey(dir, 'local-1', 'active');
   await writeJson(paths(dir).keyGroup, [first]);
-  return [first];
+  return { entries: [first], active: first };
 }
 
 /** The single active key; the signer uses it. */

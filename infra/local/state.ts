@@ -31,14 +31,68 @@ export const paths = (dir: string) => ({
   dynamodb: join(dir, 'dynamodb'),
 });
 
-export async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+/** A state file that is there but cannot be used: the message names it and says what to do. */
+export class StateError extends Error {
+  constructor(file: string, problem: string, remedy: string) {
+    super(`${file}: ${problem}; ${remedy}`);
+    this.name = 'StateError';
   }
 }
+
+/** Says what is wrong with a parsed state file, or undefined when it is usable. */
+export type ShapeCheck = (value: unknown) => string | undefined;
+
+/**
+ * Reads a JSON state file: undefined when it does not exist; a StateError naming the file
+ * when it is not JSON or `check` finds it unusable.
+ */
+export async function readJson<T>(file: string, check: ShapeCheck, remedy: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError(file, (error as Error).message, remedy);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new StateError(file, 'not valid JSON', remedy);
+  }
+  const problem = check(value);
+  if (problem !== undefined) throw new StateError(file, problem, remedy);
+  return value as T;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A check that `names` are all non-empty strings of an object. */
+export function stringFields(...names: string[]): ShapeCheck {
+  return (value) => {
+    if (!isRecord(value)) return 'expected a JSON object';
+    const missing = names.filter((name) => typeof value[name] !== 'string' || value[name] === '');
+    return missing.length > 0 ? `expected a string in ${missing.join(', ')}` : undefined;
+  };
+}
+
+/** endpoints.json, as `signet dev` writes it. */
+export const endpointsShape = stringFields(
+  'edge',
+  's3',
+  'bucket',
+  'region',
+  'accessKeyId',
+  'secretAccessKey',
+  'dynamodb',
+  'issuer',
+  'audience',
+  'jwks',
+);
+
+/** What a state file's error tells the user to do: `signet dev` remakes a deleted file. */
+export const REMAKE = 'delete it and run `npm start` to make a new one';
 
 /** Writes atomically (temp file + rename), creating folders; `secret` files are 0600. */
 export async function writeJson(file: string, value: unknown, { secret = false } = {}): Promise<void> {
@@ -60,7 +114,11 @@ export interface LocalCredentials {
 /** The local S3 credentials: made on first start, kept across restarts. */
 export async function ensureCredentials(dir: string): Promise<LocalCredentials> {
   const file = paths(dir).credentials;
-  const existing = await readJson<LocalCredentials>(file);
+  const existing = await readJson<LocalCredentials>(
+    file,
+    stringFields('accessKeyId', 'secretAccessKey'),
+    REMAKE,
+  );
   if (existing) return existing;
   const created = {
     accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`,

@@ -44,6 +44,18 @@ export async function signet(args: string[], env: NodeJS.ProcessEnv): Promise<st
   return out;
 }
 
+/** The environment of a `signet` process with its own state folder and every port random. */
+export function stackEnv(stateDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    SIGNET_STATE_DIR: stateDir,
+    PORT: '0',
+    S3_PORT: '0',
+    ISSUER_PORT: '0',
+    DYNAMODB_PORT: '0',
+  };
+}
+
 /**
  * Starts the real local stack (`signet dev`) as a child process on random ports with its
  * own state folder, and waits until it says it is running.
@@ -52,17 +64,9 @@ export async function startStack(
   options: { stateDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningStack> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'signet-e2e-')));
-  const env = {
-    SIGNET_STATE_DIR: stateDir,
-    PORT: '0',
-    S3_PORT: '0',
-    ISSUER_PORT: '0',
-    DYNAMODB_PORT: '0',
-    ...options.env,
-  };
   const child = spawn(process.execPath, [join(ROOT, 'bin/signet.js'), 'dev'], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...stackEnv(stateDir), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

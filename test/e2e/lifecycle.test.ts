@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningStack, signet, startStack } from './harness.ts';
+import { type RunningStack, signet, stackEnv, startStack } from './harness.ts';
 import {
   ask,
   downloadPath,
@@ -288,15 +288,7 @@ describe('signet dev: a busy port', () => {
       await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
       const busy = (holder.address() as AddressInfo).port;
       const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-busy-'));
-      const env = {
-        ...process.env,
-        SIGNET_STATE_DIR: dir,
-        PORT: '0',
-        S3_PORT: '0',
-        ISSUER_PORT: '0',
-        DYNAMODB_PORT: '0',
-        [name]: String(busy),
-      };
+      const env = { ...stackEnv(dir), [name]: String(busy) };
 
       try {
         // Act

@@ -146,6 +146,14 @@ describe('loadConfig', () => {
     ['SIGNET_READ_PREFIXES', 'public/,../up/', '"public/,../up/"'],
     ['SIGNET_READ_PREFIXES', 'a/./b/', '"a/./b/"'],
     ['SIGNET_READ_PREFIXES', 'users/{user}/', '"users/{user}/"'],
+    // "public" would let a caller read "publicity/secret.pdf".
+    ['SIGNET_READ_PREFIXES', 'public', '"public"'],
+    ['SIGNET_READ_PREFIXES', 'public/,reports/2026-', '"public/,reports/2026-"'],
+    ['SIGNET_READ_PREFIXES', 'users//', '"users//"'],
+    ['SIGNET_READ_PREFIXES', ',', '","'],
+    // A CloudFront key without a distribution: a half-done setup, not a choice of via=s3.
+    ['SIGNET_CF_KEY_PAIR_ID', 'K2JCJMDEHXQW5F', '"K2JCJMDEHXQW5F"'],
+    ['SIGNET_CF_PRIVATE_KEY_FILE', '/run/cf.pem', '"/run/cf.pem"'],
   ])('rejects %s=%j, naming the variable and its value', (name, value, shown) => {
     // Prepare
     const env: Env = { ...BASE, [name]: value };

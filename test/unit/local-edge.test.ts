@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeFunctions } from '../../edge/build.ts';
 import { LocalRestApi } from '../../infra/local/api-gateway.ts';
@@ -38,18 +40,27 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Answer>
   });
 }
 
-/** The local edge with no key in its key group and an API that may not be loaded yet. */
-async function edgeWith(api: () => LocalRestApi | undefined): Promise<{ url: string; server: Server }> {
+type EdgeFunction = (event: unknown) => unknown;
+
+/** The local edge; by default no key in its key group, the built functions and no origin. */
+async function edgeWith(
+  api: () => LocalRestApi | undefined,
+  overrides: {
+    trustedKeys?: ReadonlyMap<string, KeyObject>;
+    viewerRequest?: EdgeFunction;
+    viewerResponse?: EdgeFunction;
+    origin?: URL;
+  } = {},
+): Promise<{ url: string; server: Server }> {
   const built = await buildEdgeFunctions();
   return startEdge({
     port: 0,
     api,
-    trustedKeys: () => new Map(),
-    viewerRequest: loadEdgeFunction(built.viewerRequest),
-    viewerResponse: loadEdgeFunction(built.viewerResponse),
+    trustedKeys: () => overrides.trustedKeys ?? new Map(),
+    viewerRequest: overrides.viewerRequest ?? loadEdgeFunction(built.viewerRequest),
+    viewerResponse: overrides.viewerResponse ?? loadEdgeFunction(built.viewerResponse),
     origin: {
-      // Never reached: every /files/ request here fails its signature check first.
-      endpoint: new URL('http://127.0.0.1:9'),
+      endpoint: overrides.origin ?? new URL('http://127.0.0.1:9'),
       bucket: 'signet-test',
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
@@ -156,4 +167,133 @@ describe('fields: names and values as a CloudFront Function sees them', () => {
       expect(Object.hasOwn(Object.prototype, 'multiValue')).toBe(false);
     },
   );
+});
+
+describe('the local edge: /files/ with edge functions and an origin', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const KEY_PAIR_ID = 'KLOCALTEST';
+  let origin: Server;
+  let originUrl: URL;
+  const edges: { url: string; server: Server }[] = [];
+
+  beforeAll(async () => {
+    // A stand-in bucket: one object, a key S3 refuses (400) and a failing one (500).
+    origin = createServer((req, res) => {
+      if (req.url === '/signet-test/refused.txt') res.writeHead(400).end('<Error/>');
+      else if (req.url === '/signet-test/broken.txt') res.writeHead(500).end('<Error/>');
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+    });
+    await new Promise<void>((done) => origin.listen(0, '127.0.0.1', done));
+    originUrl = new URL(`http://127.0.0.1:${(origin.address() as AddressInfo).port}`);
+  });
+
+  afterAll(async () => {
+    for (const edge of edges) await new Promise((done) => edge.server.close(done));
+    await new Promise((done) => origin.close(done));
+  });
+
+  async function edgeWithFunctions(viewerRequest?: EdgeFunction, viewerResponse?: EdgeFunction) {
+    const edge = await edgeWith(() => undefined, {
+      trustedKeys: new Map([[KEY_PAIR_ID, publicKey]]),
+      origin: originUrl,
+      ...(viewerRequest ? { viewerRequest } : {}),
+      ...(viewerResponse ? { viewerResponse } : {}),
+    });
+    edges.push(edge);
+    const signed = (key: string) =>
+      getSignedUrl({
+        url: `${edge.url}/files/${key}`,
+        keyPairId: KEY_PAIR_ID,
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        dateLessThan: new Date(Date.now() + 60_000).toISOString(),
+      });
+    return { edge, signed };
+  }
+
+  it('awaits async functions, as cloudfront-js-2.0 allows', async () => {
+    // Prepare
+    const { signed } = await edgeWithFunctions(
+      async (event) => {
+        const request = (event as { request: { uri: string } }).request;
+        request.uri = request.uri.replace('/files/', '/');
+        return request;
+      },
+      async (event) => {
+        const response = (event as { response: { headers: Record<string, { value: string }> } }).response;
+        response.headers['content-disposition'] = { value: 'attachment; filename="a.txt"' };
+        return response;
+      },
+    );
+
+    // Act
+    const res = await get(signed('a.txt'));
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('hello');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="a.txt"');
+  });
+
+  it('answers with the response a viewer-request function returns: status, headers, body', async () => {
+    // Prepare
+    const { signed } = await edgeWithFunctions(() => ({
+      statusCode: 302,
+      statusDescription: 'Found',
+      headers: { location: { value: 'https://example.com/moved' } },
+      body: { encoding: 'text', data: 'moved' },
+    }));
+
+    // Act
+    const res = await get(signed('a.txt'));
+
+    // Assess
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('https://example.com/moved');
+    expect(res.body).toBe('moved');
+  });
+
+  it.each([
+    [
+      'viewer-request throws',
+      () => {
+        throw new Error('boom');
+      },
+      undefined,
+    ],
+    ['viewer-request returns nothing', () => undefined, undefined],
+    [
+      'viewer-response rejects',
+      undefined,
+      async () => {
+        throw new Error('boom');
+      },
+    ],
+  ])('answers 503 problem+json when %s, as CloudFront does', async (_, viewerRequest, viewerResponse) => {
+    // Prepare
+    const { signed } = await edgeWithFunctions(viewerRequest, viewerResponse);
+
+    // Act
+    const res = await get(signed('a.txt'));
+
+    // Assess
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 503 });
+  });
+
+  it.each([
+    ['passes an origin 400 on as a 400', 'refused.txt', 400],
+    ['answers an origin 500 with 502', 'broken.txt', 502],
+  ])('%s', async (_, key, status) => {
+    // Prepare
+    const { signed } = await edgeWithFunctions();
+
+    // Act
+    const res = await get(signed(key));
+
+    // Assess
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toMatchObject({ status });
+  });
 });

@@ -1,0 +1,208 @@
+// End to end: `signet token` and `signet dev` meet bad options and broken state files with
+// one clear line and exit code 1: never a stack trace, never a file silently replaced.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureIssuerKey } from '../../infra/local/issuer.ts';
+import { createKey } from '../../infra/local/key-group.ts';
+import { paths } from '../../infra/local/state.ts';
+import { stackEnv } from './harness.ts';
+
+const ENDPOINTS = {
+  edge: 'http://127.0.0.1:1',
+  s3: 'http://127.0.0.1:2',
+  bucket: 'signet-local',
+  region: 'us-east-1',
+  accessKeyId: 'AKIALOCAL',
+  secretAccessKey: 'secret',
+  dynamodb: 'http://127.0.0.1:3',
+  issuer: 'http://127.0.0.1:4',
+  audience: 'signet',
+  jwks: 'http://127.0.0.1:4/.well-known/jwks.json',
+};
+
+const dirs: string[] = [];
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-state-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function write(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
+
+/** Runs `signet ...args` with `dir` as its state folder, random ports, to completion. */
+function signet(dir: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, ['bin/signet.js', ...args], {
+    env: stackEnv(dir),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function expectOneLineError(run: ReturnType<typeof signet>, ...needles: string[]): void {
+  expect(run.status, run.stderr).toBe(1);
+  for (const needle of needles) expect(run.stderr).toContain(needle);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stdout).toBe('');
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('signet token: options', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await freshDir();
+    await write(paths(dir).endpoints, JSON.stringify(ENDPOINTS));
+    await ensureIssuerKey(dir);
+  });
+
+  it('mints a token with the options given', () => {
+    // Act
+    const run = signet(dir, 'token', '--sub', 'carol', '--scope', '', '--ttl', '60');
+
+    // Assess
+    expect(run.status, run.stderr).toBe(0);
+    const claims = decodeJwt(run.stdout.trim());
+    expect(claims).toMatchObject({ sub: 'carol', scope: '', iss: ENDPOINTS.issuer, aud: 'signet' });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(60);
+  });
+
+  it.each(['0', '-1', '1.5', '1e20', '0x10', 'soon', '86401', ''])('refuses --ttl %j', (ttl) => {
+    // Act
+    const run = signet(dir, 'token', '--ttl', ttl);
+
+    // Assess
+    expectOneLineError(run, '--ttl', 'expected a whole number of seconds from 1 to 86400');
+  });
+
+  it.each(['', '   ', 'a\nb'])('refuses --sub %j', (sub) => {
+    // Act
+    const run = signet(dir, 'token', '--sub', sub);
+
+    // Assess
+    expectOneLineError(run, '--sub', 'expected a non-empty subject');
+  });
+});
+
+describe('signet token: state files', () => {
+  it('without a state folder: says to start the stack once', async () => {
+    // Act
+    const run = signet(await freshDir(), 'token');
+
+    // Assess
+    expectOneLineError(run, 'endpoints.json', 'npm start');
+  });
+
+  it.each([
+    ['not JSON', '{bad', 'not valid JSON'],
+    ['an empty object', '{}', 'expected a string in edge'],
+    ['an array', '[]', 'expected a JSON object'],
+  ])('endpoints.json holding %s: names the file and the fault', async (_, text, fault) => {
+    // Prepare
+    const dir = await freshDir();
+    await write(paths(dir).endpoints, text);
+
+    // Act
+    const run = signet(dir, 'token');
+
+    // Assess
+    expectOneLineError(run, paths(dir).endpoints, fault, 'delete it');
+  });
+
+  it('no issuer key: says to start the stack, and makes none (its JWKS would not hold it)', async () => {
+    // Prepare
+    const dir = await freshDir();
+    await write(paths(dir).endpoints, JSON.stringify(ENDPOINTS));
+
+    // Act
+    const run = signet(dir, 'token');
+
+    // Assess
+    expectOneLineError(run, paths(dir).issuerKey, 'npm start');
+    await expect(stat(paths(dir).issuerKey)).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each([
+    ['an empty object', '{}', 'expected {kid'],
+    ['a public key only', '{"kid":"k","privateJwk":{"kty":"RSA","n":"x","e":"AQAB"}}', 'privateJwk'],
+    [
+      'a key that does not load',
+      '{"kid":"k","privateJwk":{"kty":"RSA","n":"x","e":"AQAB","d":"y"},"publicJwk":{"kty":"RSA","n":"x","e":"AQAB"}}',
+      'does not load',
+    ],
+  ])('an issuer key holding %s: names the file and the fault', async (_, text, fault) => {
+    // Prepare
+    const dir = await freshDir();
+    await write(paths(dir).endpoints, JSON.stringify(ENDPOINTS));
+    await write(paths(dir).issuerKey, text);
+
+    // Act
+    const run = signet(dir, 'token');
+
+    // Assess
+    expectOneLineError(run, paths(dir).issuerKey, fault);
+  });
+});
+
+describe('signet dev: broken state files', () => {
+  const entry = async (dir: string, overrides: Record<string, unknown> = {}) => ({
+    ...(await createKey(dir, 'local-1', 'active')),
+    ...overrides,
+  });
+
+  it.each([
+    ['keys.json', 'an object', async () => '{}', 'expected a JSON array of keys'],
+    ['keys.json', 'a null entry', async () => '[null]', 'entry 0: "name"'],
+    [
+      'keys.json',
+      'a broken public key',
+      async (dir: string) => JSON.stringify([await entry(dir, { publicKey: 'not a pem' })]),
+      'entry 0 (local-1): "publicKey" is not a PEM public key',
+    ],
+    [
+      'keys.json',
+      'an unknown status',
+      async (dir: string) => JSON.stringify([await entry(dir, { status: 'enabled' })]),
+      '"status" must be one of active, trusted, retired',
+    ],
+    [
+      'keys.json',
+      'no active key',
+      async (dir: string) => JSON.stringify([await entry(dir, { status: 'trusted' })]),
+      'exactly one active key, it has 0',
+    ],
+    ['credentials.json', 'an empty object', async () => '{}', 'expected a string in accessKeyId'],
+    ['issuer key', 'not JSON', async () => 'garbage', 'not valid JSON'],
+  ])(
+    '%s holding %s: exit 1, one line naming the file, the file left as it was',
+    async (file, _, make, fault) => {
+      // Prepare
+      const dir = await freshDir();
+      const path =
+        file === 'keys.json'
+          ? paths(dir).keyGroup
+          : file === 'credentials.json'
+            ? paths(dir).credentials
+            : paths(dir).issuerKey;
+      const text = await make(dir);
+      await write(path, text);
+
+      // Act
+      const run = signet(dir, 'dev');
+
+      // Assess
+      expectOneLineError(run, 'signet dev: cannot start:', path, fault);
+      expect(await readFile(path, 'utf8')).toBe(text);
+    },
+  );
+});
