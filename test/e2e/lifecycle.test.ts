@@ -1,5 +1,12 @@
 // End to end: the local stack as a process — what it writes and prints, `signet token`,
 // signed URLs that expire, a clean SIGTERM, and a restart that keeps its state.
+//
+// Shared state: the tests of 'signet dev: what it writes and prints' and 'signed URLs expire'
+// share one stack (started once, below) and its state folder. The first group runs one test at
+// a time: the keys.json test breaks the shared keys file for a moment (and restores it before
+// it ends); the two 'signed URLs expire' tests, which only read, run side by side.
+// No test stops the shared stack or leaves its state changed, so they pass in any order
+// (`--sequence.shuffle`). 'stop and restart' and 'a busy port' use stacks and folders of their own.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -25,12 +32,12 @@ import {
 
 const KEY = 'public/lifecycle/kept.txt';
 const BODY = 'uploaded before the restart';
-/** Short-lived URLs, so that one can be seen expiring. */
-const ENV = { SIGNET_URL_TTL_SECONDS: '2', SIGNET_URL_STABILITY_SECONDS: '1' };
+/** Short-lived URLs, so that one can be seen expiring; 4 to 5 s left when issued, ample on a loaded machine. */
+const TTL_SECONDS = 5;
+const ENV = { SIGNET_URL_TTL_SECONDS: String(TTL_SECONDS), SIGNET_URL_STABILITY_SECONDS: '1' };
 
 let stateDir: string;
 let stack: RunningStack | undefined;
-let restarted: RunningStack | undefined;
 let s3: S3Client | undefined;
 
 beforeAll(async () => {
@@ -42,8 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   s3?.destroy();
-  // Stops whatever is still running, even when a test failed half-way.
-  await Promise.all([stack?.stop(), restarted?.stop()]);
+  await stack?.stop();
   await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -65,10 +71,20 @@ function refused(origin: string): Promise<boolean> {
   });
 }
 
+/** Polls `check` every 100 ms until it holds, for up to `timeoutMs`; returns whether it held. */
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+}
+
 const jwksKids = async (jwks: string) =>
   ((await (await fetch(jwks)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
-describe('signet dev: what it writes and prints', () => {
+describe.sequential('signet dev: what it writes and prints', () => {
   it('endpoints.json holds exactly the SPEC keys, all pointing at 127.0.0.1', async () => {
     // Act
     const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Record<
@@ -154,16 +170,21 @@ describe('signet dev: what it writes and prints', () => {
     const file = join(stateDir, 'keys', 'keys.json');
     const good = await readFile(file, 'utf8');
     const token = await running().token();
+    const printedBefore = running().output().length;
+    const complaint = `signet dev: ignoring ${file}:`;
 
     try {
-      // Act: a key entry whose PEM cannot be parsed, then longer than the edge's re-read interval.
+      // Act: a key entry whose PEM cannot be parsed; then /files/ requests (each may start a
+      // re-read, at most once a second) until the stack says it ignores the file.
       await writeFile(
         file,
         JSON.stringify([{ name: 'bad', id: 'KBAD', status: 'trusted', publicKey: 'nope' }]),
       );
-      await sleep(1200);
-      await fetch(`${running().endpoints.edge}/files/public/welcome.txt`).catch(() => undefined);
-      await sleep(200);
+      const complained = await eventually(async () => {
+        if (running().output().slice(printedBefore).includes(complaint)) return true;
+        await fetch(`${running().endpoints.edge}/files/public/welcome.txt`).catch(() => undefined);
+        return false;
+      });
       const location = await redirectTo(
         running().endpoints,
         downloadPath('public/welcome.txt'),
@@ -173,8 +194,8 @@ describe('signet dev: what it writes and prints', () => {
       const file200 = await follow(location);
 
       // Assess
+      expect(complained, running().output()).toBe(true);
       expect(file200.status).toBe(200);
-      expect(running().output()).toContain('ignoring');
     } finally {
       await writeFile(file, good);
     }
@@ -206,42 +227,71 @@ describe('signet dev: what it writes and prints', () => {
 });
 
 describe('signed URLs expire', () => {
-  it.each(VIAS)('via=%s: the URL works at once and answers 403 once its TTL is over', async (via) => {
-    // Prepare: start early in a second, so the URL has close to its full 2 s left.
-    await sleep(1000 - (Date.now() % 1000) + 20);
-    const res = await ask(running().endpoints, downloadPath(KEY, { via }), {
-      token: await running().token(),
-      headers: { accept: 'application/json' },
-    });
-    const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
+  // Both vias at once: each waits out its own URL's TTL, and they share nothing else.
+  it.concurrent.for(VIAS)(
+    'via=%s: the URL works at once and answers 403 once its TTL is over',
+    async (via, { expect }) => {
+      // Prepare: signed for a window of 1 s, so the URL has more than TTL - 1 s left when issued.
+      const token = await running().token();
+      const askedAt = Date.now();
+      const res = await ask(running().endpoints, downloadPath(KEY, { via }), {
+        token,
+        headers: { accept: 'application/json' },
+      });
+      const answeredAt = Date.now();
+      const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
+      const expiresAtMs = Date.parse(expiresAt);
 
-    // Act
-    const fresh = await follow(url);
-    await sleep(Date.parse(expiresAt) - Date.now() + 1100);
-    const stale = await follow(url);
+      // Act: at once, then a little after the expiry (past the checks' one-second granularity).
+      const fresh = await follow(url);
+      const freshAt = Date.now();
+      await sleep(expiresAtMs - Date.now() + 1100);
+      const stale = await follow(url);
 
-    // Assess
-    expect(fresh.status).toBe(200);
-    expect(fresh.body.toString('utf8')).toBe(BODY);
-    expect(parseDisposition(fresh.headers.get('content-disposition')).name).toBe('kept.txt');
-    expect(stale.status).toBe(403);
-    expect(stale.body.toString('utf8')).not.toContain(BODY);
-    if (via === 'cdn') expectProblem(403, stale.headers.get('content-type'), stale.body.toString('utf8'));
-    else expect(stale.body.toString('utf8')).toMatch(/<Code>AccessDenied<\/Code>/);
-  });
+      // Assess
+      expect(expiresAtMs).toBeGreaterThan(askedAt + (TTL_SECONDS - 1) * 1000);
+      expect(expiresAtMs).toBeLessThanOrEqual(answeredAt + TTL_SECONDS * 1000);
+      expect(freshAt, 'the fresh download must happen before the expiry').toBeLessThan(expiresAtMs);
+      expect(fresh.status).toBe(200);
+      expect(fresh.body.toString('utf8')).toBe(BODY);
+      expect(parseDisposition(fresh.headers.get('content-disposition')).name).toBe('kept.txt');
+      expect(stale.status).toBe(403);
+      expect(stale.body.toString('utf8')).not.toContain(BODY);
+      if (via === 'cdn') expectProblem(403, stale.headers.get('content-type'), stale.body.toString('utf8'));
+      else expect(stale.body.toString('utf8')).toMatch(/<Code>AccessDenied<\/Code>/);
+    },
+  );
 });
 
 describe('stop and restart', () => {
+  // A stack and state folder of its own, so stopping it ends no other test's stack.
+  let ownDir: string | undefined;
+  let first: RunningStack | undefined;
+  let restarted: RunningStack | undefined;
+  let ownS3: S3Client | undefined;
+
+  afterAll(async () => {
+    ownS3?.destroy();
+    // Stops whatever is still running, even when the test failed half-way.
+    await Promise.all([first?.stop(), restarted?.stop()]);
+    if (ownDir) await rm(ownDir, { recursive: true, force: true });
+  });
+
   it('SIGTERM stops the stack with exit code 0, frees the edge port; a restart keeps the state', async () => {
     // Prepare
-    const before = running();
-    const keyGroup = await readFile(join(stateDir, 'keys', 'keys.json'), 'utf8');
-    const credentials = await readFile(join(stateDir, 'credentials.json'), 'utf8');
-    const issuerKey = await readFile(join(stateDir, 'issuer', 'private.jwk.json'), 'utf8');
+    const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-restart-'));
+    ownDir = dir;
+    first = await startStack({ stateDir: dir, env: ENV });
+    const before = first;
+    ownS3 = s3Client(before.endpoints);
+    await putObject(ownS3, before.endpoints, KEY, BODY);
+    const keyGroup = await readFile(join(dir, 'keys', 'keys.json'), 'utf8');
+    const credentials = await readFile(join(dir, 'credentials.json'), 'utf8');
+    const issuerKey = await readFile(join(dir, 'issuer', 'private.jwk.json'), 'utf8');
     const kids = await jwksKids(before.endpoints.jwks);
 
     // Act
-    stack = undefined;
+    first = undefined;
     const code = await before.stop();
 
     // Assess: stopped cleanly, nothing listening any more.
@@ -252,13 +302,13 @@ describe('stop and restart', () => {
     expect(await refused(before.endpoints.issuer)).toBe(true);
 
     // Act: start again on the same state folder.
-    restarted = await startStack({ stateDir, env: ENV });
+    restarted = await startStack({ stateDir: dir, env: ENV });
     const after = restarted;
 
     // Assess: the same keys and credentials, the object still there.
-    expect(await readFile(join(stateDir, 'keys', 'keys.json'), 'utf8')).toBe(keyGroup);
-    expect(await readFile(join(stateDir, 'credentials.json'), 'utf8')).toBe(credentials);
-    expect(await readFile(join(stateDir, 'issuer', 'private.jwk.json'), 'utf8')).toBe(issuerKey);
+    expect(await readFile(join(dir, 'keys', 'keys.json'), 'utf8')).toBe(keyGroup);
+    expect(await readFile(join(dir, 'credentials.json'), 'utf8')).toBe(credentials);
+    expect(await readFile(join(dir, 'issuer', 'private.jwk.json'), 'utf8')).toBe(issuerKey);
     expect(after.endpoints.accessKeyId).toBe(before.endpoints.accessKeyId);
     expect(await jwksKids(after.endpoints.jwks)).toEqual(kids);
     for (const via of VIAS) {

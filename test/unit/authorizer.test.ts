@@ -118,6 +118,26 @@ async function run(
   }
 }
 
+/**
+ * Runs the authorizer like `run`, and also returns the reasons it logged for refusing (the jose
+ * error code): which check refused the token, not merely that one did.
+ */
+async function runLogged(
+  auth: Authorizer,
+  input: APIGatewayRequestAuthorizerEvent,
+): Promise<{ result?: APIGatewayAuthorizerResult; error?: unknown; reasons: unknown[] }> {
+  const info = vi.spyOn(logger, 'info');
+  try {
+    const outcome = await run(auth, input);
+    const reasons = info.mock.calls
+      .filter(([message]) => message === 'token rejected')
+      .map(([, extra]) => (extra as { reason?: unknown } | undefined)?.reason);
+    return { ...outcome, reasons };
+  } finally {
+    info.mockRestore();
+  }
+}
+
 /** The gateway answers 401 only for exactly `Error('Unauthorized')`. */
 function expectUnauthorized(outcome: { result?: APIGatewayAuthorizerResult; error?: unknown }) {
   expect(outcome.result).toBeUndefined();
@@ -180,10 +200,11 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     const token = await sign(claims(), { key: stranger.privateKey });
 
     // Act
-    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
     // Assess
     expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
   });
 
   it('refuses a token whose payload was altered after signing', async () => {
@@ -203,10 +224,11 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     const token = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify(claims()))}.`;
 
     // Act
-    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
-    // Assess
+    // Assess: refused by the algorithm allowlist, before any key is looked up.
     expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JOSE_ALG_NOT_ALLOWED']);
   });
 
   it('refuses alg "none" with a known kid and a signature part', async () => {
@@ -214,10 +236,11 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     const token = `${b64url('{"alg":"none","kid":"rsa-1"}')}.${b64url(JSON.stringify(claims()))}.${b64url('x')}`;
 
     // Act
-    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
-    // Assess
+    // Assess: refused by the algorithm allowlist, before any key is looked up.
     expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JOSE_ALG_NOT_ALLOWED']);
   });
 
   it.each([
@@ -231,10 +254,11 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     const token = await sign(claims(), { alg: 'HS256', key: secret() });
 
     // Act
-    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
-    // Assess
+    // Assess: refused by the algorithm allowlist, before any key is looked up.
     expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JOSE_ALG_NOT_ALLOWED']);
   });
 
   it.each([
@@ -255,15 +279,16 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     expectUnauthorized(outcome);
   });
 
-  it('refuses an unknown kid', async () => {
-    // Prepare
-    const token = await sign(claims(), { kid: 'unknown-kid', key: stranger.privateKey });
+  it("refuses an unknown kid, even on a token the issuer's real key signed", async () => {
+    // Prepare: a good signature, so only the kid lookup can refuse it.
+    const token = await sign(claims(), { kid: 'unknown-kid' });
 
     // Act
-    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
     // Assess
     expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JWKS_NO_MATCHING_KEY']);
   });
 
   it.each([

@@ -70,14 +70,17 @@ async function edgeWith(
 }
 
 describe('the local edge', () => {
-  let api: LocalRestApi | undefined;
+  // The shared edge never gets an API: a test that needs one starts its own edge, so no test
+  // depends on another's state and the order does not matter.
   let edge: { url: string; server: Server };
+  const ownEdges: { url: string; server: Server }[] = [];
 
   beforeAll(async () => {
-    edge = await edgeWith(() => api);
+    edge = await edgeWith(() => undefined);
   });
 
   afterAll(async () => {
+    for (const own of ownEdges) await new Promise((done) => own.server.close(done));
     await new Promise((done) => edge.server.close(done));
   });
 
@@ -104,7 +107,7 @@ describe('the local edge', () => {
   it('passes a parameter named constructor through to the API', async () => {
     // Prepare
     const seen: (Record<string, string | undefined> | null)[] = [];
-    api = new LocalRestApi({
+    const api = new LocalRestApi({
       region: 'us-east-1',
       authorizer: async () => ({
         principalId: 'alice',
@@ -125,9 +128,11 @@ describe('the local edge', () => {
         },
       ],
     });
+    const withApi = await edgeWith(() => api);
+    ownEdges.push(withApi);
 
     // Act
-    const res = await get(`${edge.url}/d/public/a.txt?constructor=1`);
+    const res = await get(`${withApi.url}/d/public/a.txt?constructor=1`);
 
     // Assess
     expect(res.status).toBe(204);

@@ -1,9 +1,9 @@
 import { createHash, createHmac, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdnSigner, readPrivateKey } from '../../api/core/cdn-signer.ts';
 import { contentDisposition } from '../../api/core/filename.ts';
 import { S3Signer } from '../../api/core/s3-signer.ts';
@@ -481,7 +481,17 @@ describe('CdnSigner', () => {
 });
 
 describe('readPrivateKey: the CloudFront key, read once, refused loudly', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'signet-keys-'));
+  // A folder of its own for the private keys, removed with everything in it afterwards.
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'signet-keys-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   const write = (name: string, text: string) => {
     const file = join(dir, name);
     writeFileSync(file, text);
