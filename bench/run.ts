@@ -93,202 +93,214 @@ async function handlerBench() {
   const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
 
   const dir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
-  const { privateKey: cfKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pemFile = join(dir, 'cf.pem');
-  await writeFile(pemFile, cfKey.export({ type: 'pkcs8', format: 'pem' }));
-  const config = loadConfig({
-    SIGNET_BUCKET: 'signet-bench',
-    SIGNET_REGION: 'us-east-1',
-    SIGNET_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net',
-    SIGNET_CF_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
-    SIGNET_CF_PRIVATE_KEY_FILE: pemFile,
-    SIGNET_ISSUER: 'https://issuer.bench',
-    SIGNET_AUDIENCE: 'signet',
-    SIGNET_JWKS_URL: jwksUrl,
-  });
-  const logger = new Logger({ logLevel: 'SILENT' });
-  const keys = createRemoteJWKSet(new URL(jwksUrl));
-  const authorizer = createAuthorizer({ config, keys, logger });
-  const s3 = new S3Client({
-    region: config.region,
-    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret', sessionToken: 'bench-session' },
-  });
-  const privateKey = createPrivateKey(cfKey.export({ type: 'pkcs8', format: 'pem' }));
-  const service = new DownloadService({
-    config,
-    // The object store stubbed at its port: the bench measures Signet, not the network.
-    store: { head: async () => ({ size: 1024, contentType: 'application/pdf', filename: undefined }) },
-    signers: {
-      s3: new S3Signer({
-        bucket: config.bucket,
-        region: config.region,
-        credentials: s3.config.credentials,
-        sha256: s3.config.sha256,
-        ttlSeconds: config.urlTtlSeconds,
-      }),
-      cdn: new CdnSigner({
-        origin: config.distributionOrigin as URL,
-        keyPairId: 'K2JCJMDEHXQW5F',
-        privateKey,
-      }),
-    },
-  });
-  const download = createDownloadHandler({ service, logger });
-  const token = await new SignJWT({ scope: 'downloads:read' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-    .setIssuer(config.issuer)
-    .setAudience(config.audience)
-    .setSubject('bench-user')
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(jwtKey);
-  const key = 'public/reports/Annual Report 2026.pdf';
-  const methodArn = `arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/d/${key}`;
-  const authEvent = {
-    type: 'REQUEST',
-    methodArn,
-    headers: { Authorization: `Bearer ${token}` },
-  } as unknown as APIGatewayRequestAuthorizerEvent;
-  const routeEvent = (via: string) =>
-    ({
-      httpMethod: 'GET',
-      headers: {},
-      pathParameters: { proxy: key },
-      queryStringParameters: { via },
-      multiValueQueryStringParameters: { via: [via] },
-      requestContext: { authorizer: {} },
-    }) as unknown as APIGatewayProxyEvent;
-
-  async function request(via: string) {
-    const policy = await authorizer(authEvent);
-    const event = routeEvent(via);
-    event.requestContext.authorizer = { ...policy.context, principalId: policy.principalId };
-    const result = await download(event);
-    if (result.statusCode !== 302)
-      throw new Error(`bench request answered ${result.statusCode}: ${result.body}`);
-  }
-
-  const sigv4 = new SignatureV4({
-    service: 's3',
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret', sessionToken: 'bench-session' },
-    sha256: s3.config.sha256,
-    uriEscapePath: false,
-  });
-  const policy = Buffer.from(
-    '{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/files/x","Condition":{"DateLessThan":{"AWS:EpochTime":1700000000}}}]}',
-  );
-  const authorized = routeEvent('s3');
-  const authorizedCdn = routeEvent('cdn');
-  authorizedCdn.requestContext.authorizer = {
-    sub: 'bench-user',
-    scope: 'downloads:read',
-    principalId: 'bench-user',
-  };
-  authorized.requestContext.authorizer = {
-    sub: 'bench-user',
-    scope: 'downloads:read',
-    principalId: 'bench-user',
-  };
-  const verifyOnly = () =>
-    jwtVerify(token, keys, {
-      issuer: config.issuer,
-      audience: config.audience,
-      algorithms: ['RS256', 'ES256'],
+  // The folder holds a private key: removed however the measurement ends.
+  try {
+    const { privateKey: cfKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pemFile = join(dir, 'cf.pem');
+    await writeFile(pemFile, cfKey.export({ type: 'pkcs8', format: 'pem' }));
+    const config = loadConfig({
+      SIGNET_BUCKET: 'signet-bench',
+      SIGNET_REGION: 'us-east-1',
+      SIGNET_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net',
+      SIGNET_CF_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+      SIGNET_CF_PRIVATE_KEY_FILE: pemFile,
+      SIGNET_ISSUER: 'https://issuer.bench',
+      SIGNET_AUDIENCE: 'signet',
+      SIGNET_JWKS_URL: jwksUrl,
     });
-  const presignOnly = () =>
-    sigv4.presign(
-      new HttpRequest({
-        method: 'GET',
-        protocol: 'https:',
-        hostname: 'signet-bench.s3.us-east-1.amazonaws.com',
-        path: '/public/reports/Annual%20Report%202026.pdf',
-        query: { 'response-content-disposition': 'attachment; filename="Annual Report 2026.pdf"' },
-        headers: { host: 'signet-bench.s3.us-east-1.amazonaws.com' },
-      }),
-      { expiresIn: 300 },
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const keys = createRemoteJWKSet(new URL(jwksUrl));
+    const authorizer = createAuthorizer({ config, keys, logger });
+    const s3 = new S3Client({
+      region: config.region,
+      credentials: {
+        accessKeyId: 'AKIDBENCH',
+        secretAccessKey: 'bench-secret',
+        sessionToken: 'bench-session',
+      },
+    });
+    const privateKey = createPrivateKey(cfKey.export({ type: 'pkcs8', format: 'pem' }));
+    const service = new DownloadService({
+      config,
+      // The object store stubbed at its port: the bench measures Signet, not the network.
+      store: { head: async () => ({ size: 1024, contentType: 'application/pdf', filename: undefined }) },
+      signers: {
+        s3: new S3Signer({
+          bucket: config.bucket,
+          region: config.region,
+          credentials: s3.config.credentials,
+          sha256: s3.config.sha256,
+          ttlSeconds: config.urlTtlSeconds,
+        }),
+        cdn: new CdnSigner({
+          origin: config.distributionOrigin as URL,
+          keyPairId: 'K2JCJMDEHXQW5F',
+          privateKey,
+        }),
+      },
+    });
+    const download = createDownloadHandler({ service, logger });
+    const token = await new SignJWT({ scope: 'downloads:read' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+      .setIssuer(config.issuer)
+      .setAudience(config.audience)
+      .setSubject('bench-user')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(jwtKey);
+    const key = 'public/reports/Annual Report 2026.pdf';
+    const methodArn = `arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/d/${key}`;
+    const authEvent = {
+      type: 'REQUEST',
+      methodArn,
+      headers: { Authorization: `Bearer ${token}` },
+    } as unknown as APIGatewayRequestAuthorizerEvent;
+    const routeEvent = (via: string) =>
+      ({
+        httpMethod: 'GET',
+        headers: {},
+        pathParameters: { proxy: key },
+        queryStringParameters: { via },
+        multiValueQueryStringParameters: { via: [via] },
+        requestContext: { authorizer: {} },
+      }) as unknown as APIGatewayProxyEvent;
+
+    async function request(via: string) {
+      const policy = await authorizer(authEvent);
+      const event = routeEvent(via);
+      event.requestContext.authorizer = { ...policy.context, principalId: policy.principalId };
+      const result = await download(event);
+      if (result.statusCode !== 302)
+        throw new Error(`bench request answered ${result.statusCode}: ${result.body}`);
+    }
+
+    const sigv4 = new SignatureV4({
+      service: 's3',
+      region: 'us-east-1',
+      credentials: {
+        accessKeyId: 'AKIDBENCH',
+        secretAccessKey: 'bench-secret',
+        sessionToken: 'bench-session',
+      },
+      sha256: s3.config.sha256,
+      uriEscapePath: false,
+    });
+    const policy = Buffer.from(
+      '{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/files/x","Condition":{"DateLessThan":{"AWS:EpochTime":1700000000}}}]}',
     );
-  // Every timed call must be the real thing: a 302, an Allow policy. A route answering 400
-  // would otherwise pass for a fast one.
-  const allowed = await authorizer(authEvent);
-  if (allowed.policyDocument.Statement[0]?.Effect !== 'Allow') throw new Error('bench token not allowed');
-  for (const event of [authorized, authorizedCdn]) {
-    const answer = await download(event);
-    if (answer.statusCode !== 302)
-      throw new Error(`bench route answered ${answer.statusCode}: ${answer.body}`);
+    const authorized = routeEvent('s3');
+    const authorizedCdn = routeEvent('cdn');
+    authorizedCdn.requestContext.authorizer = {
+      sub: 'bench-user',
+      scope: 'downloads:read',
+      principalId: 'bench-user',
+    };
+    authorized.requestContext.authorizer = {
+      sub: 'bench-user',
+      scope: 'downloads:read',
+      principalId: 'bench-user',
+    };
+    const verifyOnly = () =>
+      jwtVerify(token, keys, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: ['RS256', 'ES256'],
+      });
+    const presignOnly = () =>
+      sigv4.presign(
+        new HttpRequest({
+          method: 'GET',
+          protocol: 'https:',
+          hostname: 'signet-bench.s3.us-east-1.amazonaws.com',
+          path: '/public/reports/Annual%20Report%202026.pdf',
+          query: { 'response-content-disposition': 'attachment; filename="Annual Report 2026.pdf"' },
+          headers: { host: 'signet-bench.s3.us-east-1.amazonaws.com' },
+        }),
+        { expiresIn: 300 },
+      );
+    // Every timed call must be the real thing: a 302, an Allow policy. A route answering 400
+    // would otherwise pass for a fast one.
+    const allowed = await authorizer(authEvent);
+    if (allowed.policyDocument.Statement[0]?.Effect !== 'Allow') throw new Error('bench token not allowed');
+    for (const event of [authorized, authorizedCdn]) {
+      const answer = await download(event);
+      if (answer.statusCode !== 302)
+        throw new Error(`bench route answered ${answer.statusCode}: ${answer.body}`);
+    }
+
+    const figures = await perCallEach({
+      // The issue's measure: one request, the authorizer then the route, in one process.
+      handlerS3: () => request('s3'),
+      handlerCdn: () => request('cdn'),
+      verify: () => verifyOnly(),
+      presign: () => presignOnly(),
+      rsa: () => rsaSign('sha1', policy, privateKey),
+      // Each function alone, as each runs on AWS: two Lambda functions, each in its own
+      // execution environment, handling one request after another.
+      authorizer: () => authorizer(authEvent),
+      routeS3: () => download(authorized),
+      routeCdn: () => download(authorizedCdn),
+      // The bare floors alternating as a request runs them, no Signet code in between. Two
+      // libraries taking turns on one thread lose their warm caches, so this costs more than
+      // the sum of the floors measured alone.
+      verifyThenPresign: async () => {
+        await verifyOnly();
+        await presignOnly();
+      },
+      verifyThenRsa: async () => {
+        await verifyOnly();
+        rsaSign('sha1', policy, privateKey);
+      },
+    });
+    const { handlerS3, handlerCdn, verify, presign, rsa } = figures;
+    const { authorizer: auth, routeS3, routeCdn, verifyThenPresign, verifyThenRsa } = figures;
+    const both = (f: (cost: keyof Cost) => number) => ({ wall: f('wall'), cpu: f('cpu') });
+
+    s3.destroy();
+    return {
+      unit: 'µs per request: wall clock (what the caller waits) and CPU (every thread of the process)',
+      handler: {
+        s3: both((c) => round(handlerS3[c])),
+        cdn: both((c) => round(handlerCdn[c])),
+      },
+      floors: {
+        jwtVerify: both((c) => round(verify[c])),
+        sigv4Presign: both((c) => round(presign[c])),
+        rsaSha1Sign: both((c) => round(rsa[c])),
+      },
+      ratio: {
+        s3: both((c) => round(handlerS3[c] / (verify[c] + presign[c]), 2)),
+        cdn: both((c) => round(handlerCdn[c] / (verify[c] + rsa[c]), 2)),
+      },
+      target: 'ratio = handler (authorizer then route, one process) / (jwtVerify + sign, each alone) ≤ 1.5',
+      perFunction: {
+        note: 'each function measured alone, as deployed; sumOfParts is authorizer + route',
+        authorizer: both((c) => round(auth[c])),
+        routeS3: both((c) => round(routeS3[c])),
+        routeCdn: both((c) => round(routeCdn[c])),
+        sumOfParts: {
+          s3: both((c) => round(auth[c] + routeS3[c])),
+          cdn: both((c) => round(auth[c] + routeCdn[c])),
+        },
+        ratio: {
+          s3: both((c) => round((auth[c] + routeS3[c]) / (verify[c] + presign[c]), 2)),
+          cdn: both((c) => round((auth[c] + routeCdn[c]) / (verify[c] + rsa[c]), 2)),
+        },
+      },
+      floorsAlternating: {
+        note: 'the bare floors run as a request runs them (verify, then sign), no Signet code',
+        verifyThenPresign: both((c) => round(verifyThenPresign[c])),
+        verifyThenRsaSign: both((c) => round(verifyThenRsa[c])),
+        ratio: {
+          s3: both((c) => round(handlerS3[c] / verifyThenPresign[c], 2)),
+          cdn: both((c) => round(handlerCdn[c] / verifyThenRsa[c], 2)),
+        },
+      },
+    };
+  } finally {
+    jwksServer.close();
+    await rm(dir, { recursive: true, force: true });
   }
-
-  const figures = await perCallEach({
-    // The issue's measure: one request, the authorizer then the route, in one process.
-    handlerS3: () => request('s3'),
-    handlerCdn: () => request('cdn'),
-    verify: () => verifyOnly(),
-    presign: () => presignOnly(),
-    rsa: () => rsaSign('sha1', policy, privateKey),
-    // Each function alone, as each runs on AWS: two Lambda functions, each in its own
-    // execution environment, handling one request after another.
-    authorizer: () => authorizer(authEvent),
-    routeS3: () => download(authorized),
-    routeCdn: () => download(authorizedCdn),
-    // The bare floors alternating as a request runs them, no Signet code in between. Two
-    // libraries taking turns on one thread lose their warm caches, so this costs more than
-    // the sum of the floors measured alone.
-    verifyThenPresign: async () => {
-      await verifyOnly();
-      await presignOnly();
-    },
-    verifyThenRsa: async () => {
-      await verifyOnly();
-      rsaSign('sha1', policy, privateKey);
-    },
-  });
-  const { handlerS3, handlerCdn, verify, presign, rsa } = figures;
-  const { authorizer: auth, routeS3, routeCdn, verifyThenPresign, verifyThenRsa } = figures;
-  const both = (f: (cost: keyof Cost) => number) => ({ wall: f('wall'), cpu: f('cpu') });
-
-  jwksServer.close();
-  s3.destroy();
-  await rm(dir, { recursive: true, force: true });
-  return {
-    unit: 'µs per request: wall clock (what the caller waits) and CPU (every thread of the process)',
-    handler: {
-      s3: both((c) => round(handlerS3[c])),
-      cdn: both((c) => round(handlerCdn[c])),
-    },
-    floors: {
-      jwtVerify: both((c) => round(verify[c])),
-      sigv4Presign: both((c) => round(presign[c])),
-      rsaSha1Sign: both((c) => round(rsa[c])),
-    },
-    ratio: {
-      s3: both((c) => round(handlerS3[c] / (verify[c] + presign[c]), 2)),
-      cdn: both((c) => round(handlerCdn[c] / (verify[c] + rsa[c]), 2)),
-    },
-    target: 'ratio = handler (authorizer then route, one process) / (jwtVerify + sign, each alone) ≤ 1.5',
-    perFunction: {
-      note: 'each function measured alone, as deployed; sumOfParts is authorizer + route',
-      authorizer: both((c) => round(auth[c])),
-      routeS3: both((c) => round(routeS3[c])),
-      routeCdn: both((c) => round(routeCdn[c])),
-      sumOfParts: {
-        s3: both((c) => round(auth[c] + routeS3[c])),
-        cdn: both((c) => round(auth[c] + routeCdn[c])),
-      },
-      ratio: {
-        s3: both((c) => round((auth[c] + routeS3[c]) / (verify[c] + presign[c]), 2)),
-        cdn: both((c) => round((auth[c] + routeCdn[c]) / (verify[c] + rsa[c]), 2)),
-      },
-    },
-    floorsAlternating: {
-      note: 'the bare floors run as a request runs them (verify, then sign), no Signet code',
-      verifyThenPresign: both((c) => round(verifyThenPresign[c])),
-      verifyThenRsaSign: both((c) => round(verifyThenRsa[c])),
-      ratio: {
-        s3: both((c) => round(handlerS3[c] / verifyThenPresign[c], 2)),
-        cdn: both((c) => round(handlerCdn[c] / verifyThenRsa[c], 2)),
-      },
-    },
-  };
 }
 
 // ---------------------------------------------------------------- 2. through the edge
@@ -493,7 +505,10 @@ if (wanted('edge')) {
 const outDir = join(ROOT, 'bench-results');
 await mkdir(outDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const json = `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`;
-await writeFile(join(outDir, `bench-${stamp}.json`), json);
-await writeFile(join(outDir, 'latest.json'), json);
-console.log(`\nwritten to bench-results/bench-${stamp}.json and bench-results/latest.json`);
+const json = `${JSON.stringify({ at: new Date().toISOString(), sections: SECTIONS.filter(wanted), ...results }, null, 2)}\n`;
+// latest.json is always a whole run; a run of some sections is written under their names.
+const complete = SECTIONS.every(wanted);
+const file = complete ? `bench-${stamp}.json` : `bench-${stamp}-${[...only].join('-')}.json`;
+await writeFile(join(outDir, file), json);
+if (complete) await writeFile(join(outDir, 'latest.json'), json);
+console.log(`\nwritten to bench-results/${file}${complete ? ' and bench-results/latest.json' : ''}`);

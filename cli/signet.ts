@@ -39,10 +39,10 @@ function die(command: string, error: unknown): never {
   process.exit(1);
 }
 
+// Errors are one line: commander's own names the option and why; `--help` is there for more.
 const program = new Command()
   .name('signet')
-  .description('Signet: JWT-authorized download redirects to short-lived signed URLs')
-  .showHelpAfterError('(run `npx signet help` for usage)');
+  .description('Signet: JWT-authorized download redirects to short-lived signed URLs');
 
 program
   .command('dev')

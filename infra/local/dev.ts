@@ -102,13 +102,13 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       trustedKeys: () => {
         if (Date.now() - keysReadAt > 1000) {
           keysReadAt = Date.now();
-          readKeyGroup(dir)
+          readKeyGroup(dir, 'fix it: the edge keeps the last good key group until then')
             .then((entries) => {
               if (entries) keys = trustedKeys(entries);
             })
             .catch((error: Error) => {
               // A half-edited or broken keys.json must not take the stack down: keep the last good set.
-              process.stderr.write(`signet dev: ignoring ${paths(dir).keyGroup}: ${error.message}\n`);
+              process.stderr.write(`signet dev: ignoring ${error.message}\n`);
             });
         }
         return keys;

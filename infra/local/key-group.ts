@@ -70,9 +70,12 @@ const keyGroupShape: ShapeCheck = (value) => {
   return undefined;
 };
 
-/** The local key group as keys.json holds it; undefined before the first start. */
-export async function readKeyGroup(dir: string): Promise<KeyEntry[] | undefined> {
-  return readJson<KeyEntry[]>(paths(dir).keyGroup, keyGroupShape, REMAKE);
+/**
+ * The local key group as keys.json holds it; undefined before the first start. `remedy` ends
+ * the error of an unusable file (default: delete it to make a new one on the next start).
+ */
+export async function readKeyGroup(dir: string, remedy = REMAKE): Promise<KeyEntry[] | undefined> {
+  return readJson<KeyEntry[]>(paths(dir).keyGroup, keyGroupShape, remedy);
 }
 
 /** The local key group, with its single active key; on first start, one new active key. */

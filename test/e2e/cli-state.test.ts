@@ -50,6 +50,9 @@ function expectOneLineError(run: ReturnType<typeof signet>, ...needles: string[]
   expect(run.status, run.stderr).toBe(1);
   for (const needle of needles) expect(run.stderr).toContain(needle);
   expect(run.stderr).not.toMatch(/\n\s+at /);
+  // One line, but for the line breaks of a refused value that the message quotes back.
+  const quoted = needles.join('').split('\n').length - 1;
+  expect(run.stderr.trim().split('\n')).toHaveLength(1 + quoted);
   expect(run.stdout).toBe('');
 }
 
@@ -90,7 +93,7 @@ describe('signet token: options', () => {
     const run = signet(dir, 'token', '--sub', sub);
 
     // Assess
-    expectOneLineError(run, '--sub', 'expected a non-empty subject');
+    expectOneLineError(run, `--sub <sub>' argument '${sub}'`, 'expected a non-empty subject');
   });
 });
 
