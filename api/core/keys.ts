@@ -70,13 +70,16 @@ export function authorizeRead(principal: Principal, key: string, templates: read
  */
 export function scopesFromClaims(claims: Readonly<Record<string, unknown>>): Set<string> {
   const scopes = new Set<string>();
-  const add = (value: unknown) => {
-    const items = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
-    for (const item of items) {
-      if (typeof item === 'string' && item.length > 0 && !/\s/.test(item)) scopes.add(item);
-    }
-  };
-  add(claims.scope);
-  add(claims.scp);
+  addScopes(scopes, claims.scope);
+  addScopes(scopes, claims.scp);
   return scopes;
+}
+
+const WHITE_SPACE = /\s/;
+
+function addScopes(scopes: Set<string>, value: unknown): void {
+  const items = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
+  for (const item of items) {
+    if (typeof item === 'string' && item.length > 0 && !WHITE_SPACE.test(item)) scopes.add(item);
+  }
 }
