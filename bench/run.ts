@@ -5,7 +5,7 @@
 import './quiet-sdk.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,29 @@ async function perCallEach<K extends string>(
   return Object.fromEntries(
     names.map((name) => [name, { wall: median(wall[name]), cpu: median(cpu[name]) }]),
   ) as Record<K, Cost>;
+}
+
+/**
+ * Wall µs of `fn` alone when every call follows a call of `before` (not timed): the median
+ * of `rounds` batches of `n` pairs.
+ */
+async function perCallAfter(before: () => unknown, fn: () => unknown, n = 2000, rounds = 9): Promise<number> {
+  for (let i = 0; i < n; i++) {
+    await before();
+    await fn();
+  }
+  const batches: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let timed = 0n;
+    for (let i = 0; i < n; i++) {
+      await before();
+      const start = process.hrtime.bigint();
+      await fn();
+      timed += process.hrtime.bigint() - start;
+    }
+    batches.push(Number(timed) / 1000 / n);
+  }
+  return median(batches);
 }
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
@@ -252,6 +275,14 @@ async function handlerBench() {
         rsaSign('sha1', policy, privateKey);
       },
     });
+    // Where the alternation cost comes from: the presign timed on its own, right after a
+    // wait on libuv's thread pool with no crypto at all (a file stat), and right after a
+    // jose verify. The thread stalls while it waits, and whatever runs next runs cold.
+    const wake = {
+      presignAfterImmediate: await perCallAfter(() => new Promise((done) => setImmediate(done)), presignOnly),
+      presignAfterPoolWait: await perCallAfter(() => stat(dir), presignOnly),
+      presignAfterVerify: await perCallAfter(verifyOnly, presignOnly),
+    };
     const { handlerS3, handlerCdn, verify, presign, rsa } = figures;
     const { authorizer: auth, routeS3, routeCdn, verifyThenPresign, verifyThenRsa } = figures;
     const both = (f: (cost: keyof Cost) => number) => ({ wall: f('wall'), cpu: f('cpu') });
@@ -295,6 +326,12 @@ async function handlerBench() {
           s3: both((c) => round(handlerS3[c] / verifyThenPresign[c], 2)),
           cdn: both((c) => round(handlerCdn[c] / verifyThenRsa[c], 2)),
         },
+      },
+      wakePenalty: {
+        note: 'wall µs of one presign alone, right after: a setImmediate; a thread-pool wait with no crypto (fs.stat); a jose verify',
+        afterSetImmediate: round(wake.presignAfterImmediate),
+        afterThreadPoolWait: round(wake.presignAfterPoolWait),
+        afterJwtVerify: round(wake.presignAfterVerify),
       },
     };
   } finally {

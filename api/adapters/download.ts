@@ -3,14 +3,19 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { DownloadService } from '../core/download.ts';
 import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from '../core/errors.ts';
 import { scopesFromClaims } from '../core/keys.ts';
-import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson, withoutBodyFor } from './rest.ts';
+import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
 
 export interface DownloadHandlerDeps {
   readonly service: DownloadService;
   readonly logger: Logger;
 }
 
-/** `GET`/`HEAD /d/{key+}`: 302 to a signed URL, or its JSON form on `Accept: application/json`. */
+/**
+ * `GET`/`HEAD /d/{key+}`: 302 to a signed URL, or its JSON form on `Accept: application/json`.
+ * A HEAD gets GET's very answer, body included: API Gateway and CloudFront (and the local
+ * edge) send no body for HEAD, and only a body here keeps `Content-Length` that of GET
+ * (RFC 9110 §8.6 forbids any other value), so HEAD carries GET's status and headers exactly.
+ */
 export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
@@ -27,25 +32,13 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
       // The answer depends on Accept (redirect or JSON): say so to any cache on the way.
       const headers = { 'Referrer-Policy': 'no-referrer', Vary: 'Accept' };
       if (wantsJson(event)) {
-        return withoutBodyFor(
-          event,
-          jsonResult(
-            200,
-            {
-              url: link.url,
-              expiresAt: link.expiresAt.toISOString(),
-              via: link.via,
-              filename: link.filename,
-            },
-            headers,
-          ),
+        return jsonResult(
+          200,
+          { url: link.url, expiresAt: link.expiresAt.toISOString(), via: link.via, filename: link.filename },
+          headers,
         );
       }
-      return withoutBodyFor(event, {
-        statusCode: 302,
-        headers: { ...BASE_HEADERS, ...headers, Location: link.url },
-        body: '',
-      });
+      return { statusCode: 302, headers: { ...BASE_HEADERS, ...headers, Location: link.url }, body: '' };
     } catch (error) {
       if (error instanceof UnavailableError) {
         logger.warn('download unavailable', { error });
@@ -56,7 +49,7 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
       } else if (!(error instanceof SignetError)) {
         logger.error('download failed', { error: error as Error });
       }
-      return withoutBodyFor(event, problemResult(error));
+      return problemResult(error);
     }
   };
 }

@@ -52,14 +52,6 @@ export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean
   return new Negotiator({ headers: { accept: ranges } }).mediaType(ANSWER_TYPES) === 'application/json';
 }
 
-/** HEAD answers carry GET's status and headers with no body. */
-export function withoutBodyFor(
-  event: Pick<APIGatewayProxyEvent, 'httpMethod'>,
-  result: APIGatewayProxyResult,
-) {
-  return event.httpMethod === 'HEAD' ? { ...result, body: '' } : result;
-}
-
 /** An RFC 9457 problem+json answer for any error. */
 export function problemResult(error: unknown): APIGatewayProxyResult {
   const { problem, headers } = toProblemResponse(error);

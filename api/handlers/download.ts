@@ -14,7 +14,9 @@ export function buildDownloadService(config: Config): DownloadService {
     region: config.region,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint.origin, forcePathStyle: true } : {}),
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    // throwOnRequestTimeout: without it, smithy only logs a warning past requestTimeout and
+    // a silent S3 holds the request until the Lambda itself times out (a 504, not a 503).
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
   });
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({

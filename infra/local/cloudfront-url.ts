@@ -43,7 +43,11 @@ const SIGNING_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id',
 /** CloudFront's URL-safe base64: `+` as `-`, `=` as `_`, `/` as `~`. */
 const SAFE_BASE64 = /^[A-Za-z0-9~-]+_{0,2}$/;
 const EPOCH_SECONDS = /^[1-9][0-9]{0,11}$/;
-const HASHES: Readonly<Record<string, string>> = { SHA1: 'sha1', SHA256: 'sha256' };
+/** Hash-Algorithm values CloudFront accepts, to node:crypto names (a Map: no inherited keys). */
+const HASHES: ReadonlyMap<string, string> = new Map([
+  ['SHA1', 'sha1'],
+  ['SHA256', 'sha256'],
+]);
 
 function fail(code: CloudFrontUrlFailure, message: string): CloudFrontUrlResult {
   return { ok: false, code, message };
@@ -196,7 +200,7 @@ export function verifyCloudFrontUrl(input: CloudFrontUrlInput): CloudFrontUrlRes
     return fail('MalformedSignature', 'the URL has both Expires and Policy');
   }
   const hashName = signing.get('Hash-Algorithm') ?? 'SHA1';
-  const hash = HASHES[hashName];
+  const hash = HASHES.get(hashName);
   if (hash === undefined) return fail('MalformedSignature', `unsupported Hash-Algorithm ${hashName}`);
 
   const key = keys.get(keyPairId);

@@ -168,7 +168,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
 
   async function files(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      problem(res, 405, 'method-not-allowed', 'Method Not Allowed', 'only GET and HEAD reach /files/');
+      // CloudFront answers 403 for a method the cache behaviour does not allow (GET, HEAD here).
+      problem(res, 403, 'method-not-allowed', 'Forbidden', 'only GET and HEAD are allowed on /files/');
       return;
     }
     const verdict = verifyCloudFrontUrl({

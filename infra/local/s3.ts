@@ -220,9 +220,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         'Keys with . or .. segments are not supported locally',
       );
     }
-    // Nor can a file name exceed 255 bytes: such an object cannot exist here, so reads
-    // answer 404 as S3 would, and writes are refused plainly instead of failing inside s3rver.
-    if (path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)) {
+    // Nor can a file name exceed 255 bytes or hold a NUL: such an object cannot exist here,
+    // so reads answer 404 as S3 would, and writes are refused plainly instead of failing
+    // inside s3rver.
+    if (path.includes('\0') || path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)) {
       if (method === 'GET' || method === 'HEAD') {
         return sendError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
       }
@@ -231,7 +232,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         res,
         400,
         'KeyTooLongError',
-        'Locally, each key segment must be at most 255 bytes',
+        'Locally, each key segment must be at most 255 bytes and hold no NUL',
       );
     }
 

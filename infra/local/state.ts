@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
-/** The state folder: `SIGNET_STATE_DIR`, default `.signet` in the working directory. */
+/**
+ * The state folder: `SIGNET_STATE_DIR`, default `.signet` in the working directory. Empty
+ * means unset, as for the ports: it must never put keys and credentials in the working
+ * directory itself, where git does not ignore them.
+ */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.SIGNET_STATE_DIR ?? '.signet');
+  return resolve(env.SIGNET_STATE_DIR?.trim() || '.signet');
 }
 
 /** What `signet dev` writes to `endpoints.json` (SPEC.md, "The local stack"). */

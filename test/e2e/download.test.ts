@@ -523,6 +523,75 @@ describe('who may download what', () => {
   });
 });
 
+describe("HEAD /d/{key}: every answer has GET's status and headers, and no body", () => {
+  /** Headers that describe the connection or the moment, not the answer. */
+  const PER_CONNECTION = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+  const answerHeaders = (headers: Record<string, string | string[] | undefined>) =>
+    Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_CONNECTION.has(name)));
+
+  const cases: [string, string, () => Promise<Record<string, string>>, number][] = [
+    ['the 302 (via=cdn)', downloadPath(KEY), async () => ({ authorization: `Bearer ${token}` }), 302],
+    [
+      'the 302 (via=s3)',
+      downloadPath(KEY, { via: 's3' }),
+      async () => ({ authorization: `Bearer ${token}` }),
+      302,
+    ],
+    [
+      'the JSON answer',
+      downloadPath(KEY),
+      async () => ({ authorization: `Bearer ${token}`, accept: 'application/json' }),
+      200,
+    ],
+    [
+      'a 400 (bad parameter)',
+      downloadPath(KEY, { via: 'ftp' }),
+      async () => ({ authorization: `Bearer ${token}` }),
+      400,
+    ],
+    ["the gateway's 401 (no token)", downloadPath(KEY), async () => ({}), 401],
+    [
+      'a 403 insufficient_scope',
+      downloadPath(KEY),
+      async () => ({ authorization: `Bearer ${await stack.token({ scope: 'profile' })}` }),
+      403,
+    ],
+    [
+      'a 403 outside the prefixes',
+      downloadPath(SECRET_KEY),
+      async () => ({ authorization: `Bearer ${token}` }),
+      403,
+    ],
+    [
+      'a 404 (no such object)',
+      downloadPath('public/e2e/missing.txt'),
+      async () => ({ authorization: `Bearer ${token}` }),
+      404,
+    ],
+    ["the gateway's 404 (no such route under the API)", '/links/nope', async () => ({}), 404],
+    ["the edge's 404 (no such route)", '/nope', async () => ({}), 404],
+  ];
+
+  it.each(cases)('%s', async (_, path, headersFor, status) => {
+    // Prepare: one signing window, so both answers carry the very same Location.
+    const headers = await headersFor();
+    await awaitFreshWindow(60, 3000);
+
+    // Act
+    const get = await rawRequest(stack.endpoints.edge, path, headers, 'GET');
+    const head = await rawRequest(stack.endpoints.edge, path, headers, 'HEAD');
+
+    // Assess
+    expect(get.status, get.body).toBe(status);
+    expect(head.status).toBe(status);
+    expect(head.body).toBe('');
+    expect(answerHeaders(head.headers)).toEqual(answerHeaders(get.headers));
+    if (status === 302) expect(head.headers.location).toBeTruthy();
+    if (status === 401) expect(head.headers['www-authenticate']).toMatch(/^Bearer\b/);
+    if (status >= 400) expect(head.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('tampered signed URLs are refused', () => {
   let cdn: string;
   let s3url: string;

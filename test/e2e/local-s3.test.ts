@@ -178,6 +178,29 @@ describe('local S3 with an S3Client', () => {
     );
     expect(result).toEqual({ name: 'InvalidArgument', status: 400 });
   });
+
+  it.each([
+    ['a NUL', 'a\u0000b.txt'],
+    ['a segment over 255 bytes', `${'x'.repeat(256)}.txt`],
+  ])(
+    'answers a key holding %s, which cannot be stored locally: 404 to reads, 400 to writes',
+    async (_, key) => {
+      expect(await failure(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
+        name: 'NotFound',
+        status: 404,
+      });
+      expect(await failure(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
+        name: 'NoSuchKey',
+        status: 404,
+      });
+      expect(
+        await failure(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }))),
+      ).toEqual({
+        name: 'KeyTooLongError',
+        status: 400,
+      });
+    },
+  );
 });
 
 describe('local S3 with presigned URLs', () => {

@@ -151,6 +151,9 @@ describe('canned policy', () => {
     ['Key-Pair-Id removed', (t) => withoutParam(t, 'Key-Pair-Id'), 'MissingKey'],
     ['Hash-Algorithm=SHA256 added', (t) => `${t}&Hash-Algorithm=SHA256`, 'BadSignature'],
     ['an unsupported Hash-Algorithm', (t) => `${t}&Hash-Algorithm=MD5`, 'MalformedSignature'],
+    ['Hash-Algorithm=constructor', (t) => `${t}&Hash-Algorithm=constructor`, 'MalformedSignature'],
+    ['Hash-Algorithm=__proto__', (t) => `${t}&Hash-Algorithm=__proto__`, 'MalformedSignature'],
+    ['Hash-Algorithm=toString', (t) => `${t}&Hash-Algorithm=toString`, 'MalformedSignature'],
     ['a Policy added', (t) => `${t}&Policy=e30_`, 'MalformedSignature'],
     ['no query at all', (t) => t.slice(0, t.indexOf('?')), 'MissingKey'],
   ])('rejects %s', (_, tamper, code) => {

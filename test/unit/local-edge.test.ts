@@ -7,6 +7,7 @@ import { buildEdgeFunctions } from '../../edge/build.ts';
 import { LocalRestApi } from '../../infra/local/api-gateway.ts';
 import { fields, startEdge } from '../../infra/local/edge.ts';
 import { loadEdgeFunction } from '../../infra/local/edge-runtime.ts';
+import { type KeyEntry, type KeyStatus, trustedKeys } from '../../infra/local/key-group.ts';
 
 /** @smithy/hash-node's shape over node:crypto, enough for the origin's SigV4 signer. */
 class Sha256 {
@@ -25,9 +26,9 @@ interface Answer {
   body: string;
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    httpRequest(url, { headers }, (res) => {
+    httpRequest(url, { method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -300,5 +301,58 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(res.body)).toMatchObject({ status });
+  });
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])(
+    'answers %s on a signed URL with 403, as CloudFront does for a method the behaviour does not allow',
+    async (method) => {
+      // Prepare
+      const { signed } = await edgeWithFunctions();
+
+      // Act
+      const res = await get(signed('a.txt'), {}, method);
+
+      // Assess
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.body)).toMatchObject({ status: 403 });
+    },
+  );
+
+  it.each<[KeyStatus, number]>([
+    ['active', 200],
+    ['trusted', 200],
+    ['retired', 403],
+  ])('serves a URL signed by a %s key of the key group: %i', async (status, expected) => {
+    // Prepare: the key group as keys.json holds it, the signing key in the given status.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const entry = (name: string, id: string, keyStatus: KeyStatus, key: KeyObject): KeyEntry => ({
+      name,
+      id,
+      status: keyStatus,
+      publicKey: key.export({ type: 'spki', format: 'pem' }).toString(),
+      createdAt: '2030-01-01T00:00:00.000Z',
+    });
+    const group = [
+      entry('signing', KEY_PAIR_ID, status, publicKey),
+      entry('other', 'KOTHERKEY', status === 'active' ? 'trusted' : 'active', other.publicKey),
+    ];
+    const edge = await edgeWith(() => undefined, { trustedKeys: trustedKeys(group), origin: originUrl });
+    edges.push(edge);
+    const url = getSignedUrl({
+      url: `${edge.url}/files/a.txt`,
+      keyPairId: KEY_PAIR_ID,
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      dateLessThan: new Date(Date.now() + 60_000).toISOString(),
+    });
+
+    // Act
+    const res = await get(url);
+
+    // Assess
+    expect(res.status).toBe(expected);
+    if (expected === 403)
+      expect(JSON.parse(res.body)).toMatchObject({ detail: expect.stringContaining('UnknownKey') });
+    else expect(res.body).toBe('hello');
   });
 });
