@@ -120,12 +120,16 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
  * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
  * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it.
+ * NFKD can also grow a name (one "ﷺ" becomes 18 characters), so the result is cut back to
+ * 255 bytes like the name itself: the whole header then stays far below what the edge
+ * function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
-  return name
+  const folded = name
     .normalize('NFKD')
     .replace(COMBINING, '')
     .replace(/[^\x20-\x7e]|["\\%/]/gu, '_');
+  return truncate(folded, MAX_FILENAME_BYTES);
 }
 
 /**

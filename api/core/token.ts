@@ -13,12 +13,19 @@ function header(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
-/** The value of cookie `name` in a `Cookie` header, or undefined. */
+/**
+ * The value of cookie `name` in a `Cookie` header, or undefined. A value in double quotes
+ * (RFC 6265 §4.1.1 allows them) is read without them; the first cookie of that name wins.
+ */
 export function readCookie(cookieHeader: string | undefined, name: string): string | undefined {
   if (!cookieHeader) return undefined;
   for (const pair of cookieHeader.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim() || undefined;
+    if (eq <= 0 || pair.slice(0, eq).trim() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    const unquoted =
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+    return unquoted || undefined;
   }
   return undefined;
 }

@@ -8,9 +8,11 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
+import { gatewayResponse } from '../gateway-responses.ts';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
 import { HOP_BY_HOP, listen } from './http.ts';
@@ -59,9 +61,35 @@ function problem(
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
+export const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Whether the request's framing announces a body (a `Content-Length: 0` does not). */
+function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Answers without reading the rest of the request, and closes the connection after: Node
+ * would otherwise read and discard the whole body to keep the connection alive.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  res.shouldKeepAlive = false;
+  answer();
+  res.once('finish', () => req.destroy());
+}
+
+/** The body, or undefined once it passes `limit` bytes (the rest is not read). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  if (Number(req.headers['content-length']) > limit) return undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -154,16 +182,26 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       problem(res, 503, 'unavailable', 'Service Unavailable', 'the API is starting', { 'Retry-After': '1' });
       return;
     }
+    const body = await readBody(req, MAX_API_BODY_BYTES);
+    if (body === undefined) {
+      const { statusCode, headers, body: problemBody } = gatewayResponse('REQUEST_TOO_LARGE');
+      const text = JSON.stringify(problemBody);
+      refuse(req, res, () =>
+        res.writeHead(statusCode, { ...headers, 'Content-Length': Buffer.byteLength(text) }).end(text),
+      );
+      return;
+    }
     const answer = await restApi.handle({
       method: req.method ?? 'GET',
       rawUrl,
-      headers: req.headers,
-      body: await readBody(req),
+      // Every value of a repeated header: the gateway keeps the last in `headers`, all in
+      // `multiValueHeaders` (Node's own `headers` keeps the first Authorization only).
+      headers: req.headersDistinct,
+      body,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
-    const body = req.method === 'HEAD' ? '' : answer.body;
     res.writeHead(answer.statusCode, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
-    res.end(body);
+    res.end(req.method === 'HEAD' ? '' : answer.body);
   }
 
   async function files(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
@@ -299,7 +337,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     const out = headerValues(afterResponse.headers ?? responseHeaders);
     out['x-cache'] = 'Miss from cloudfront (signet local)';
     res.writeHead(status, out);
-    originResponse.pipe(res);
+    // A viewer that goes away ends the origin fetch too (its socket and the file behind it).
+    await pipeline(originResponse, res);
   }
 
   const server = createServer((req, res) => {
@@ -313,6 +352,13 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
           : undefined;
     if (!route) {
       problem(res, 404, 'not-found', 'Not Found', 'no such route');
+      return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && announcesBody(req)) {
+      // CloudFront answers 403 to a GET that carries a body, before any behaviour.
+      refuse(req, res, () =>
+        problem(res, 403, 'forbidden', 'Forbidden', 'a GET or HEAD request must not carry a body'),
+      );
       return;
     }
     route(req, res, rawUrl).catch(() => {

@@ -14,8 +14,9 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { HOP_BY_HOP } from './http.ts';
-import { verifySigV4 } from './sigv4.ts';
+import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
 export interface LocalS3Options {
@@ -89,25 +90,147 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** An `aws-chunked` body, taken apart. */
+export interface AwsChunkedBody {
+  /** Every chunk with the signature it came with, the last (empty) one included. */
+  readonly chunks: readonly SignedChunk[];
+  /** The trailing headers (`x-amz-checksum-*`), names lowercased, in order. */
+  readonly trailers: ReadonlyMap<string, string>;
+  /** `x-amz-trailer-signature`, sent after the trailers of a signed upload. */
+  readonly trailerSignature: string | undefined;
+  /** The object's bytes. */
+  readonly data: Buffer;
+}
+
 /**
- * Decodes an `aws-chunked` body (`hex-size[;chunk-signature=..]\r\n data \r\n ... 0\r\n trailers`),
- * which s3rver would otherwise store verbatim; undefined when it is malformed.
+ * Takes an `aws-chunked` body apart (`hex-size[;chunk-signature=..]\r\n data \r\n`, ...,
+ * `0[;chunk-signature=..]\r\n`, then `name:value\r\n` trailers and an empty line), which
+ * s3rver would otherwise store verbatim; undefined when it is malformed.
  */
-export function decodeAwsChunked(body: Buffer): Buffer | undefined {
-  const chunks: Buffer[] = [];
+export function parseAwsChunked(body: Buffer): AwsChunkedBody | undefined {
+  const chunks: SignedChunk[] = [];
   let pos = 0;
   for (;;) {
     const eol = body.indexOf('\r\n', pos);
-    const size =
-      eol < 0
-        ? Number.NaN
-        : Number.parseInt(body.subarray(pos, eol).toString('latin1').split(';')[0] ?? '', 16);
-    if (!Number.isSafeInteger(size) || size < 0 || eol + 2 + size > body.length) return undefined;
-    if (size === 0) return Buffer.concat(chunks);
-    chunks.push(body.subarray(eol + 2, eol + 2 + size));
-    pos = eol + 2 + size + 2;
+    if (eol < 0) return undefined;
+    const [sizeText = '', ...extensions] = body.toString('latin1', pos, eol).split(';');
+    const size = /^[0-9a-f]+$/i.test(sizeText) ? Number.parseInt(sizeText, 16) : Number.NaN;
+    if (!Number.isSafeInteger(size) || eol + 2 + size > body.length) return undefined;
+    const signature = extensions
+      .map((extension) => extension.trim())
+      .find((extension) => extension.startsWith('chunk-signature='))
+      ?.slice('chunk-signature='.length);
+    chunks.push({ data: body.subarray(eol + 2, eol + 2 + size), signature });
+    pos = eol + 2 + size;
+    if (size === 0) break;
+    if (body.toString('latin1', pos, pos + 2) !== '\r\n') return undefined;
+    pos += 2;
   }
+  const trailers = new Map<string, string>();
+  let trailerSignature: string | undefined;
+  for (const line of body.toString('latin1', pos).split('\r\n')) {
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'x-amz-trailer-signature') trailerSignature = value;
+    else trailers.set(name, value);
+  }
+  return { chunks, trailers, trailerSignature, data: Buffer.concat(chunks.map((chunk) => chunk.data)) };
 }
+
+/** The `x-amz-content-sha256` values S3 takes besides a hex SHA-256 (SigV4A's are not supported here). */
+const PAYLOAD_MODES = new Set([
+  'UNSIGNED-PAYLOAD',
+  'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+]);
+
+interface Checksum {
+  update(data: Uint8Array): void;
+  digest(): Promise<Uint8Array>;
+}
+const nodeHash = (algorithm: string): Checksum => {
+  const hash = createHash(algorithm);
+  return {
+    update: (data) => hash.update(data),
+    digest: async () => hash.digest(),
+  };
+};
+/** The checksums S3 checks on upload (`x-amz-checksum-<name>`, base64 of the digest). */
+const CHECKSUMS: Readonly<Record<string, () => Checksum>> = {
+  crc32: () => new Crc32(),
+  crc32c: () => new Crc32c(),
+  crc64nvme: () => new Crc64Nvme(),
+  sha1: () => nodeHash('sha1'),
+  sha256: () => nodeHash('sha256'),
+};
+
+/** The first `x-amz-checksum-*` (header or trailer) that `data` does not match, or undefined. */
+async function wrongChecksum(
+  declared: Iterable<[string, unknown]>,
+  data: Buffer,
+): Promise<string | undefined> {
+  for (const [name, value] of declared) {
+    const algorithm = name.startsWith('x-amz-checksum-') ? name.slice('x-amz-checksum-'.length) : '';
+    const make = Object.hasOwn(CHECKSUMS, algorithm) ? CHECKSUMS[algorithm] : undefined;
+    if (!make || typeof value !== 'string') continue;
+    const checksum = make();
+    checksum.update(data);
+    if (Buffer.from(await checksum.digest()).toString('base64') !== value) return algorithm;
+  }
+  return undefined;
+}
+
+/** What S3 knows of an object that conditional requests are checked against. */
+interface Validators {
+  readonly etag: string;
+  /** Milliseconds since the epoch, whole seconds as `Last-Modified` says. */
+  readonly lastModified: number;
+}
+
+const ENTITY_TAG = /(W\/)?"[^"]*"/g;
+
+/** Whether an `If-Match`/`If-None-Match` list holds `etag` (`*` holds any), weakly or strongly compared. */
+function listHolds(list: string, etag: string, weak: boolean): boolean {
+  if (list.trim() === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  return [...list.matchAll(ENTITY_TAG)].some(
+    ([tag, weakPrefix]) => tag.replace(/^W\//, '') === opaque && (weak || (!weakPrefix && opaque === etag)),
+  );
+}
+
+const httpDate = (value: string | undefined): number | undefined => {
+  const time = value === undefined ? Number.NaN : Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+};
+
+/**
+ * RFC 9110 §13.2.2, as S3 applies it to GET and HEAD: `If-Match` (else
+ * `If-Unmodified-Since`) failing is a 412; `If-None-Match` (else `If-Modified-Since`)
+ * holding is a 304; otherwise the request goes on (200).
+ */
+export function evaluatePreconditions(headers: IncomingHttpHeaders, current: Validators): 200 | 304 | 412 {
+  const ifMatch = headers['if-match'];
+  if (ifMatch !== undefined) {
+    if (!listHolds(ifMatch, current.etag, false)) return 412;
+  } else {
+    const since = httpDate(headers['if-unmodified-since']);
+    if (since !== undefined && current.lastModified > since) return 412;
+  }
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    if (listHolds(ifNoneMatch, current.etag, true)) return 304;
+  } else {
+    const since = httpDate(headers['if-modified-since']);
+    if (since !== undefined && current.lastModified <= since) return 304;
+  }
+  return 200;
+}
+
+const CONDITIONAL_HEADERS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
 /** The Range to ask s3rver for (undefined: none, serve the whole object). */
 interface RangePlan {
@@ -179,15 +302,18 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       agent,
     });
 
-  const objectSize = (path: string) => async (): Promise<number | undefined> => {
+  /** The object as s3rver has it: size and validators, or undefined when it is missing. */
+  const objectHead = async (path: string) => {
     const head = upstream('HEAD', path.split('?')[0] ?? path, {});
     head.end();
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
       head.on('response', resolve).on('error', reject),
     );
     res.resume();
-    const length = Number(res.headers['content-length']);
-    return res.statusCode === 200 && Number.isSafeInteger(length) ? length : undefined;
+    const size = Number(res.headers['content-length']);
+    if (res.statusCode !== 200 || !Number.isSafeInteger(size)) return undefined;
+    const lastModified = httpDate(res.headers['last-modified']) ?? 0;
+    return { size, etag: String(res.headers.etag ?? ''), lastModified };
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -202,6 +328,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         now: new Date(),
       },
     );
+    // Every request that fails the signature check is a 403, as the contract asks (S3 itself
+    // answers a few malformed credentials 400).
     if (!verdict.ok) return sendError(req, res, 403, verdict.code, verdict.message);
 
     // s3rver stores keys as files: a `.` or `..` segment would escape its directory.
@@ -220,10 +348,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         'Keys with . or .. segments are not supported locally',
       );
     }
-    // Nor can a file name exceed 255 bytes or hold a NUL: such an object cannot exist here,
-    // so reads answer 404 as S3 would, and writes are refused plainly instead of failing
-    // inside s3rver.
-    if (path.includes('\0') || path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)) {
+    // Nor can a file name exceed 255 bytes or hold a NUL, and S3 keys end at 1024 bytes: such
+    // an object cannot exist here, so reads answer 404 as S3 would, and writes are refused
+    // plainly instead of failing inside s3rver.
+    const key = path.slice(path.indexOf('/', 1) + 1 || path.length);
+    if (
+      path.includes('\0') ||
+      Buffer.byteLength(key, 'utf8') > 1024 ||
+      path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)
+    ) {
       if (method === 'GET' || method === 'HEAD') {
         return sendError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
       }
@@ -232,14 +365,25 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         res,
         400,
         'KeyTooLongError',
-        'Locally, each key segment must be at most 255 bytes and hold no NUL',
+        'Keys end at 1024 bytes; locally each segment must also be at most 255 bytes and hold no NUL',
       );
     }
 
     const headers = forwardHeaders(req.headers);
     let body: Buffer | undefined;
     const payloadHash = String(req.headers['x-amz-content-sha256']);
-    if (req.headers.authorization !== undefined && /^[0-9a-f]{64}$/.test(payloadHash)) {
+    const headerSigned = req.headers.authorization !== undefined;
+    const hexPayload = /^[0-9a-f]{64}$/.test(payloadHash);
+    if (headerSigned && !hexPayload && !PAYLOAD_MODES.has(payloadHash)) {
+      return sendError(
+        req,
+        res,
+        400,
+        'InvalidArgument',
+        'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING- mode or a hex SHA-256',
+      );
+    }
+    if (headerSigned && hexPayload) {
       body = await readBody(req);
       if (createHash('sha256').update(body).digest('hex') !== payloadHash) {
         return sendError(
@@ -255,24 +399,93 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const encodings = String(req.headers['content-encoding'] ?? '')
       .split(',')
       .map((e) => e.trim());
+    let trailers: ReadonlyMap<string, string> = new Map();
     if (payloadHash.startsWith('STREAMING-') || encodings.includes('aws-chunked')) {
-      body = decodeAwsChunked(body ?? (await readBody(req)));
+      const chunked = parseAwsChunked(body ?? (await readBody(req)));
       const declared = req.headers['x-amz-decoded-content-length'];
-      if (!body || (declared !== undefined && Number(declared) !== body.length)) {
+      if (!chunked || (declared !== undefined && Number(declared) !== chunked.data.length)) {
         return sendError(req, res, 400, 'IncompleteBody', 'The aws-chunked request body is malformed');
       }
+      // Signed streaming: every chunk (and the trailers) signed, chained from the seed.
+      if (headerSigned && payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD')) {
+        const trailer = payloadHash.endsWith('-TRAILER')
+          ? { headers: chunked.trailers, signature: chunked.trailerSignature }
+          : undefined;
+        if (!verifyChunkSignatures(verdict.seed, chunked.chunks, trailer)) {
+          return sendError(req, res, 403, 'SignatureDoesNotMatch', 'A chunk signature does not match');
+        }
+      }
+      const announced = String(req.headers['x-amz-trailer'] ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean);
+      if (announced.some((name) => !chunked.trailers.has(name))) {
+        return sendError(
+          req,
+          res,
+          400,
+          'MalformedTrailerError',
+          'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+        );
+      }
+      body = chunked.data;
+      trailers = chunked.trailers;
       const rest = encodings.filter((e) => e !== 'aws-chunked' && e !== '');
       if (rest.length > 0) headers['content-encoding'] = rest.join(', ');
       else delete headers['content-encoding'];
       for (const name of ['x-amz-decoded-content-length', 'x-amz-trailer']) delete headers[name];
       headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     }
+    // Checksums, from headers or trailers, are checked against the bytes as S3 does.
+    const checksums = [...Object.entries(req.headers), ...trailers].filter(([name]) =>
+      name.startsWith('x-amz-checksum-'),
+    );
+    if (checksums.length > 0) {
+      body ??= await readBody(req);
+      const wrong = await wrongChecksum(checksums, body);
+      if (wrong) {
+        return sendError(
+          req,
+          res,
+          400,
+          'BadDigest',
+          `The ${wrong.toUpperCase()} you specified did not match the calculated checksum.`,
+        );
+      }
+    }
     if (body !== undefined) headers['content-length'] = body.length;
+
+    // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
+    if ((method === 'GET' || method === 'HEAD') && key !== '') {
+      if (CONDITIONAL_HEADERS.some((name) => req.headers[name] !== undefined)) {
+        const current = await objectHead(rawUrl);
+        const outcome = current ? evaluatePreconditions(req.headers, current) : 200;
+        if (outcome === 412) {
+          return sendError(
+            req,
+            res,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+        }
+        if (outcome === 304 && current) {
+          req.resume();
+          res.writeHead(304, {
+            etag: current.etag,
+            'last-modified': new Date(current.lastModified).toUTCString(),
+          });
+          res.end();
+          return;
+        }
+      }
+      for (const name of CONDITIONAL_HEADERS) delete headers[name];
+    }
 
     let firstByteOnly = false;
     const range = req.headers.range;
     if (range !== undefined && (method === 'GET' || method === 'HEAD')) {
-      const plan = await planRange(range, objectSize(rawUrl));
+      const plan = await planRange(range, async () => (await objectHead(rawUrl))?.size);
       if (plan.upstream === undefined) delete headers.range;
       else headers.range = plan.upstream;
       firstByteOnly = plan.firstByteOnly === true;

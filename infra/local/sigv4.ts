@@ -25,9 +25,29 @@ export interface SigV4Options {
   now: Date;
 }
 
+/** What a signed streaming body's chunk signatures chain from: the request's own signature. */
+export interface SeedSignature {
+  readonly signature: string;
+  readonly amzDate: string;
+  /** `date/region/service/aws4_request`. */
+  readonly scope: string;
+  readonly key: Buffer;
+}
+
 export type SigV4Result =
-  | { ok: true; accessKeyId: string }
+  | { ok: true; accessKeyId: string; seed: SeedSignature }
   | { ok: false; code: SigV4ErrorCode; message: string };
+
+/** The query parameters that carry a presigned URL's signature: each may appear once. */
+const AUTH_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+];
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MILLIS = 15 * 60 * 1000;
@@ -107,8 +127,10 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
   const isQuery = param('X-Amz-Algorithm') !== undefined;
   const authorization = headerValue(headers, 'authorization');
   if (isQuery && authorization !== undefined) return fail('AccessDenied', 'Only one auth mechanism allowed');
-  // How S3 answers a malformed or mismatched credential, for each mechanism.
+  // How S3 names a malformed or mismatched credential, for each mechanism.
   const malformed: SigV4ErrorCode = isQuery ? 'AuthorizationQueryParametersError' : 'SignatureDoesNotMatch';
+  const repeated = AUTH_PARAMS.find((name) => params.filter(([n]) => n === name).length > 1);
+  if (repeated) return fail('AuthorizationQueryParametersError', `${repeated} is given more than once`);
 
   let fields: (string | undefined)[];
   let payloadHash: string | undefined;
@@ -172,7 +194,7 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
     return fail(malformed, 'The signed headers must be lowercase header names separated by ";"');
   }
   if (!names.includes('host')) return fail(malformed, 'The host header must be signed');
-  if (isQuery && Object.keys(headers).some((name) => name.startsWith('x-amz-') && !names.includes(name))) {
+  if (Object.keys(headers).some((name) => name.startsWith('x-amz-') && !names.includes(name))) {
     return fail('AccessDenied', 'There were headers present in the request which were not signed');
   }
   const canonicalHeaders = names
@@ -185,10 +207,58 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
     .join('&');
   const canonicalRequest = `${request.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${date}/${region}/${service}/aws4_request\n${sha256Hex(canonicalRequest)}`;
-  const expected = Buffer.from(hmac(signingKey(secret, date, region, service), stringToSign).toString('hex'));
-  const provided = Buffer.from(signature);
-  if (expected.length !== provided.length || !timingSafeEqual(expected, provided)) {
+  const key = signingKey(secret, date, region, service);
+  if (!sameSignature(hmac(key, stringToSign).toString('hex'), signature)) {
     return fail('SignatureDoesNotMatch', MISMATCH);
   }
-  return { ok: true, accessKeyId };
+  return {
+    ok: true,
+    accessKeyId,
+    seed: { signature, amzDate, scope: `${date}/${region}/${service}/aws4_request`, key },
+  };
+}
+
+function sameSignature(expected: string, provided: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(provided);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** One chunk of a signed `aws-chunked` body: its data and the signature it came with. */
+export interface SignedChunk {
+  readonly data: Buffer;
+  readonly signature: string | undefined;
+}
+
+const EMPTY_SHA256 = sha256Hex('');
+
+/**
+ * Checks the chunk signatures of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body, each chained
+ * to the one before it from the request's seed signature, the last (empty) chunk included;
+ * with trailers (`...-PAYLOAD-TRAILER`) also `x-amz-trailer-signature` over them.
+ */
+export function verifyChunkSignatures(
+  seed: SeedSignature,
+  chunks: readonly SignedChunk[],
+  trailer?: { headers: ReadonlyMap<string, string>; signature: string | undefined },
+): boolean {
+  const chained = (kind: string, previous: string, hash: string) =>
+    hmac(seed.key, `${kind}\n${seed.amzDate}\n${seed.scope}\n${previous}\n${hash}`).toString('hex');
+  // The body ends with an empty chunk, signed like the others: without it, a cut-off body
+  // would pass.
+  if (chunks.at(-1)?.data.length !== 0) return false;
+  let previous = seed.signature;
+  for (const { data, signature } of chunks) {
+    const expected = chained(
+      'AWS4-HMAC-SHA256-PAYLOAD',
+      previous,
+      `${EMPTY_SHA256}\n${createHash('sha256').update(data).digest('hex')}`,
+    );
+    if (signature === undefined || !sameSignature(expected, signature)) return false;
+    previous = signature;
+  }
+  if (!trailer) return true;
+  const canonical = [...trailer.headers].map(([name, value]) => `${name}:${value}\n`).join('');
+  const expected = chained('AWS4-HMAC-SHA256-TRAILER', previous, sha256Hex(canonical));
+  return trailer.signature !== undefined && sameSignature(expected, trailer.signature);
 }

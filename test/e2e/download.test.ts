@@ -268,6 +268,26 @@ describe('Range requests through both signed URLs', () => {
       expect(file.status).toBe(416);
       expect(file.body.toString('utf8')).not.toContain(BODY);
     });
+
+    it('conditional requests: 304 with the validators, 412 for a failed If-Match', async () => {
+      // Prepare
+      const location = locations.get(via) as string;
+      const first = await follow(location);
+      const etag = first.headers.get('etag') ?? '';
+
+      // Act
+      const unchanged = await follow(location, { headers: { 'if-none-match': etag } });
+      const changed = await follow(location, { headers: { 'if-match': '"not-this-one"' } });
+
+      // Assess
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(unchanged.status).toBe(304);
+      expect(unchanged.body.length).toBe(0);
+      expect(unchanged.headers.get('etag')).toBe(etag);
+      expect(unchanged.headers.get('last-modified')).toBe(first.headers.get('last-modified'));
+      expect(changed.status).toBe(412);
+      expect(changed.body.toString('utf8')).not.toContain(BODY);
+    });
   });
 });
 

@@ -13,11 +13,15 @@ import {
   type ServiceOutputTypes,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { FinalizeHandler, FinalizeHandlerArguments } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../infra/local/s3.ts';
+import { Sha256 } from '../sha256.ts';
 
 const REGION = 'us-east-1';
+
 const BUCKET = 'signet-local';
 const CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' };
 const BODY = '0123456789';
@@ -201,6 +205,318 @@ describe('local S3 with an S3Client', () => {
       });
     },
   );
+});
+
+/** A client whose requests get `change` applied after they are signed. */
+function clientChanging(change: (request: { headers: Record<string, string>; body: unknown }) => void) {
+  const changing = newClient();
+  changing.middlewareStack.addRelativeTo(
+    (next: FinalizeHandler<ServiceInputTypes, ServiceOutputTypes>) =>
+      async (args: FinalizeHandlerArguments<ServiceInputTypes>) => {
+        change(args.request as { headers: Record<string, string>; body: unknown });
+        return next(args);
+      },
+    { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'changeAfterSigning' },
+  );
+  return changing;
+}
+
+/** Whether `key` exists, by a HeadObject. */
+const exists = (key: string) =>
+  client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+    () => true,
+    () => false,
+  );
+
+describe('local S3: what a signature must cover', () => {
+  it('refuses an x-amz-* header added after signing and stores nothing', async () => {
+    // Prepare
+    const changing = clientChanging((request) => {
+      request.headers['x-amz-meta-evil'] = 'injected';
+    });
+
+    // Act
+    const result = await failure(
+      changing.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'unsigned-meta.txt', Body: 'x' })),
+    );
+
+    // Assess
+    expect(result).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await exists('unsigned-meta.txt')).toBe(false);
+    changing.destroy();
+  });
+
+  it('refuses an x-amz-content-sha256 that is neither a hash nor a payload mode with 400', async () => {
+    // Prepare: signed as sent, so only the value itself is wrong.
+    const odd = newClient();
+    odd.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = 'ANYTHING';
+        return next(args);
+      },
+      { step: 'build', name: 'oddPayloadHash' },
+    );
+
+    // Act
+    const result = await failure(
+      odd.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'odd.txt', Body: 'x' })),
+    );
+
+    // Assess
+    expect(result).toEqual({ name: 'InvalidArgument', status: 400 });
+    expect(await exists('odd.txt')).toBe(false);
+    odd.destroy();
+  });
+
+  it('refuses a request signed for another region with 403', async () => {
+    // Prepare
+    const elsewhere = new S3Client({
+      region: 'eu-west-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+    });
+
+    // Act
+    const result = await failure(elsewhere.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt' })));
+
+    // Assess
+    expect(result).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+    elsewhere.destroy();
+  });
+
+  it.each([
+    ['a signed x-amz-checksum-crc32 header', { ChecksumCRC32: 'AAAAAA==' }],
+    ['a signed x-amz-checksum-sha256 header', { ChecksumSHA256: Buffer.alloc(32).toString('base64') }],
+  ])('refuses a body that does not match %s with 400 BadDigest', async (_, checksum) => {
+    // Act
+    const result = await failure(
+      client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-digest.txt', Body: 'hello', ...checksum }),
+      ),
+    );
+
+    // Assess
+    expect(result).toEqual({ name: 'BadDigest', status: 400 });
+    expect(await exists('bad-digest.txt')).toBe(false);
+  });
+
+  it('refuses a streamed upload whose CRC32 trailer does not match the bytes, and stores nothing', async () => {
+    // Prepare: the SDK's own aws-chunked body, one byte changed after signing; the trailer
+    // still holds the CRC32 of the original bytes.
+    const changing = clientChanging((request) => {
+      const original = request.body as Readable;
+      request.body = original.map((chunk: Buffer) =>
+        Buffer.from(chunk.toString('latin1').replace('streamed', 'streamex'), 'latin1'),
+      );
+    });
+    const Body = Readable.from([Buffer.from('streamed '), Buffer.from('body')]);
+
+    // Act
+    const result = await failure(
+      changing.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-trailer.txt', Body, ContentLength: 13 }),
+      ),
+    );
+
+    // Assess
+    expect(result).toEqual({ name: 'BadDigest', status: 400 });
+    expect(await exists('bad-trailer.txt')).toBe(false);
+    changing.destroy();
+  });
+});
+
+describe('local S3: signed streaming uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {
+  const signer = new SignatureV4({
+    service: 's3',
+    region: REGION,
+    credentials: CREDENTIALS,
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+  /**
+   * A PUT as the S3 docs describe it: the seed signature from the headers, then each chunk
+   * signed (by @smithy/signature-v4) over the one before it.
+   */
+  async function streamingPut(key: string, parts: Buffer[], tamper?: (chunks: Buffer[]) => void) {
+    const signingDate = new Date();
+    const amzDate = signingDate.toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const scope = `${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
+    const data = [...parts, Buffer.alloc(0)];
+    const framing = data.reduce((n, part) => n + part.length.toString(16).length + 83 + part.length + 2, 0);
+    const endpoint = new URL(s3.endpoint);
+    const request = await signer.sign(
+      new HttpRequest({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/${BUCKET}/${key}`,
+        headers: {
+          host: endpoint.host,
+          'content-encoding': 'aws-chunked',
+          'content-length': String(framing),
+          'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+          'x-amz-decoded-content-length': String(parts.reduce((n, part) => n + part.length, 0)),
+        },
+      }),
+      { signingDate },
+    );
+    let previous = /Signature=([0-9a-f]{64})/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    const chunks: Buffer[] = [];
+    for (const part of data) {
+      const stringToSign = `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${previous}\n${sha256Hex('')}\n${sha256Hex(part)}`;
+      previous = await signer.sign(stringToSign, { signingDate });
+      chunks.push(
+        Buffer.concat([
+          Buffer.from(`${part.length.toString(16)};chunk-signature=${previous}\r\n`),
+          part,
+          Buffer.from('\r\n'),
+        ]),
+      );
+    }
+    tamper?.(chunks);
+    const body = Buffer.concat(chunks);
+    return fetch(`${s3.endpoint}${request.path}`, {
+      method: 'PUT',
+      headers: { ...request.headers, 'content-length': String(body.length) },
+      body,
+    });
+  }
+
+  it('stores the decoded bytes of a correctly signed upload', async () => {
+    // Act
+    const res = await streamingPut('signed-stream.txt', [Buffer.alloc(8192, 'a'), Buffer.from('tail')]);
+
+    // Assess
+    expect(res.status).toBe(200);
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'signed-stream.txt' }));
+    expect(await got.Body?.transformToString()).toBe(`${'a'.repeat(8192)}tail`);
+  });
+
+  it.each([
+    ['a byte changed in a chunk', (chunks: Buffer[]) => chunks[0]?.fill('x', 1000, 1001)],
+    [
+      'chunk signatures that are all zeros',
+      (chunks: Buffer[]) => {
+        for (const [i, chunk] of chunks.entries())
+          chunks[i] = Buffer.from(
+            chunk
+              .toString('latin1')
+              .replace(/chunk-signature=[0-9a-f]{64}/, `chunk-signature=${'0'.repeat(64)}`),
+            'latin1',
+          );
+      },
+    ],
+    [
+      'the chunks in the wrong order',
+      (chunks: Buffer[]) => chunks.splice(0, 2, chunks[1] as Buffer, chunks[0] as Buffer),
+    ],
+  ])('refuses an upload with %s with 403 and stores nothing', async (_, tamper) => {
+    // Act
+    const res = await streamingPut(
+      'tampered-stream.txt',
+      [Buffer.alloc(8192, 'a'), Buffer.from('tail')],
+      tamper,
+    );
+
+    // Assess
+    expect(res.status).toBe(403);
+    expect(errorCode(await res.text())).toBe('SignatureDoesNotMatch');
+    expect(await exists('tampered-stream.txt')).toBe(false);
+  });
+});
+
+describe('local S3: conditional reads, as S3 answers them', () => {
+  let etag = '';
+  let lastModified: Date;
+
+  beforeAll(async () => {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'conditional.txt', Body: 'v1' }));
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'conditional.txt' }));
+    etag = head.ETag ?? '';
+    lastModified = head.LastModified ?? new Date(0);
+  });
+
+  const get = async (headers: Record<string, string>) => {
+    const res = await fetch(await presignGet('conditional.txt'), { headers });
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  };
+  const later = () => new Date(lastModified.getTime() + 60_000).toUTCString();
+  const earlier = () => new Date(lastModified.getTime() - 60_000).toUTCString();
+
+  it.each<[string, number, () => Record<string, string>]>([
+    ['If-Match with the ETag', 200, () => ({ 'if-match': etag })],
+    ['If-Match with another ETag', 412, () => ({ 'if-match': '"other"' })],
+    ['If-Match *', 200, () => ({ 'if-match': '*' })],
+    ['If-Match with the weak ETag (strong comparison)', 412, () => ({ 'if-match': `W/${etag}` })],
+    ['If-Unmodified-Since before the change', 412, () => ({ 'if-unmodified-since': earlier() })],
+    ['If-Unmodified-Since after the change', 200, () => ({ 'if-unmodified-since': later() })],
+    [
+      'If-Match true beside If-Unmodified-Since false',
+      200,
+      () => ({ 'if-match': etag, 'if-unmodified-since': earlier() }),
+    ],
+    ['If-None-Match with the ETag', 304, () => ({ 'if-none-match': etag })],
+    [
+      'If-None-Match with the weak ETag (weak comparison)',
+      304,
+      () => ({ 'if-none-match': `"x", W/${etag}` }),
+    ],
+    ['If-None-Match with another ETag', 200, () => ({ 'if-none-match': '"other"' })],
+    ['If-Modified-Since after the change', 304, () => ({ 'if-modified-since': later() })],
+    ['If-Modified-Since before the change', 200, () => ({ 'if-modified-since': earlier() })],
+    [
+      'If-None-Match false beside If-Modified-Since true',
+      200,
+      () => ({ 'if-none-match': '"other"', 'if-modified-since': later() }),
+    ],
+  ])('answers %s with %i', async (_, status, headers) => {
+    // Act
+    const res = await get(headers());
+
+    // Assess
+    expect(res.status).toBe(status);
+    if (status === 200) expect(res.body).toBe('v1');
+    if (status === 412) expect(errorCode(res.body)).toBe('PreconditionFailed');
+    if (status === 304) {
+      expect(res.body).toBe('');
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(res.headers.get('last-modified')).toBe(lastModified.toUTCString());
+    }
+  });
+});
+
+describe('local S3: requests it cannot take', () => {
+  it('refuses a presigned URL with X-Amz-Signature given twice with 403, not 500', async () => {
+    // Prepare
+    const url = await presignGet('digits.txt');
+    const signature = new URL(url).searchParams.get('X-Amz-Signature');
+
+    // Act
+    const res = await fetch(`${url}&X-Amz-Signature=${signature}`);
+
+    // Assess
+    expect(res.status).toBe(403);
+    expect(errorCode(await res.text())).toBe('AuthorizationQueryParametersError');
+  });
+
+  it('answers a key over 1024 bytes (segments under 255) 404 to reads and 400 KeyTooLongError to writes', async () => {
+    // Prepare
+    const key = Array.from({ length: 5 }, () => 'k'.repeat(250)).join('/');
+
+    // Act
+    const read = await failure(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })));
+    const write = await failure(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' })));
+
+    // Assess
+    expect(Buffer.byteLength(key)).toBeGreaterThan(1024);
+    expect(read).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(write).toEqual({ name: 'KeyTooLongError', status: 400 });
+  });
 });
 
 describe('local S3 with presigned URLs', () => {

@@ -264,6 +264,11 @@ describe('viewer-response', () => {
     [`"quoted" & 'apos' *star*.txt`],
     ['100% + = & $ @ ; :.bin'],
     ['😀 報告書 été.pdf'],
+    // The longest headers Signet writes: 255 bytes that NFKD grows most, or that all need
+    // percent-encoding; each must stay within the function's 2048 characters.
+    ['ﷺ'.repeat(85)],
+    ['㍻'.repeat(85)],
+    [`${'"'.repeat(250)}.pdf`],
   ])('restores the disposition of a URL from the real signer for %s', (name) => {
     // Prepare
     const disposition = contentDisposition('attachment', name);

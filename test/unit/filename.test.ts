@@ -244,6 +244,22 @@ describe('contentDisposition', () => {
     // Assess
     expect(value).toBe(fallback);
   });
+
+  // NFKD turns one "ﷺ" (3 bytes) into 18 letters and spaces: 85 of them made 1530.
+  it.each([
+    ['ﷺ'.repeat(85), ''],
+    [`${'ﷺ'.repeat(83)}.pdf`, '.pdf'],
+  ])('cuts a fallback NFKD grew back to 255 characters, extension kept (%#)', (name, ext) => {
+    // Act
+    const value = asciiFallback(name);
+
+    // Assess
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(name.normalize('NFKD').length).toBeGreaterThan(1000);
+    expect(value).toHaveLength(255);
+    expect(value.slice(0, 255 - ext.length)).toMatch(/^[_ ]+$/);
+    expect(value.endsWith(ext)).toBe(true);
+  });
 });
 
 describe('truncation keeps grapheme clusters whole', () => {

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
@@ -8,17 +8,7 @@ import { LocalRestApi } from '../../infra/local/api-gateway.ts';
 import { fields, startEdge } from '../../infra/local/edge.ts';
 import { loadEdgeFunction } from '../../infra/local/edge-runtime.ts';
 import { type KeyEntry, type KeyStatus, trustedKeys } from '../../infra/local/key-group.ts';
-
-/** @smithy/hash-node's shape over node:crypto, enough for the origin's SigV4 signer. */
-class Sha256 {
-  private readonly hash = createHash('sha256');
-  update(data: Uint8Array | string): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
+import { Sha256 } from '../sha256.ts';
 
 interface Answer {
   status: number;
@@ -141,6 +131,163 @@ describe('the local edge', () => {
   });
 });
 
+describe('the local edge: request bodies and repeated headers', () => {
+  const seen: { headers: unknown; multi: unknown; body: string | null }[] = [];
+  const api = new LocalRestApi({
+    region: 'us-east-1',
+    authorizer: async (event) => {
+      if (event.headers?.authorization !== 'Bearer good') throw new Error('Unauthorized');
+      return {
+        principalId: 'alice',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }],
+        },
+      };
+    },
+    routes: [
+      {
+        methods: ['GET', 'HEAD', 'POST'],
+        resource: '/links',
+        authorize: true,
+        handler: async (event) => {
+          seen.push({
+            headers: event.headers.authorization,
+            multi: event.multiValueHeaders.authorization,
+            body: event.body,
+          });
+          return { statusCode: 204, body: '' };
+        },
+      },
+    ],
+  });
+  let edge: { url: string; server: Server };
+
+  beforeAll(async () => {
+    edge = await edgeWith(() => api);
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => edge.server.close(done));
+  });
+
+  /** Sends the head of a request and as much of `body` as given, then waits for the answer. */
+  function send(
+    method: string,
+    path: string,
+    headers: Record<string, string | string[]>,
+    body?: Buffer,
+  ): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const out = httpRequest(`${edge.url}${path}`, { method, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          out.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+        });
+      });
+      out.on('error', reject);
+      out.flushHeaders();
+      if (body) out.write(body);
+    });
+  }
+
+  it.each([
+    ['a Content-Length body', { 'content-length': '5' }, Buffer.from('hello')],
+    ['a chunked body', { 'transfer-encoding': 'chunked' }, Buffer.from('hello')],
+  ])('answers a GET with %s 403, as CloudFront does, without calling the API', async (_, headers, body) => {
+    // Prepare
+    seen.length = 0;
+
+    // Act
+    const res = await send('GET', '/links', { authorization: 'Bearer good', ...headers }, body);
+
+    // Assess
+    expect(res.status).toBe(403);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 403, detail: expect.stringContaining('body') });
+    expect(seen).toEqual([]);
+  });
+
+  it('answers a GET with Content-Length: 0 as any GET', async () => {
+    // Act
+    const res = await send('GET', '/links', { authorization: 'Bearer good', 'content-length': '0' });
+
+    // Assess
+    expect(res.status).toBe(204);
+  });
+
+  it('answers a body over 10 MB announced by Content-Length 413 before reading it', async () => {
+    // Prepare
+    seen.length = 0;
+
+    // Act: only the head is sent; the answer must not wait for the 10 MB.
+    const res = await send('POST', '/links', {
+      authorization: 'Bearer good',
+      'content-length': String(10 * 1024 * 1024 + 1),
+    });
+
+    // Assess
+    expect(res.status).toBe(413);
+    expect(res.headers.connection).toBe('close');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 413, title: 'Content Too Large' });
+    expect(seen).toEqual([]);
+  });
+
+  it('answers a chunked body that grows past 10 MB 413 and stops reading', async () => {
+    // Prepare
+    seen.length = 0;
+
+    // Act
+    const res = await send(
+      'POST',
+      '/links',
+      { authorization: 'Bearer good', 'transfer-encoding': 'chunked' },
+      Buffer.alloc(10 * 1024 * 1024 + 1, 'a'),
+    );
+
+    // Assess
+    expect(res.status).toBe(413);
+    expect(seen).toEqual([]);
+  });
+
+  it('passes a body within the quota to the route', async () => {
+    // Prepare
+    seen.length = 0;
+
+    // Act
+    const res = await send(
+      'POST',
+      '/links',
+      { authorization: 'Bearer good', 'content-type': 'application/json', 'content-length': '8' },
+      Buffer.from('{"a":1} '),
+    );
+
+    // Assess
+    expect(res.status).toBe(204);
+    expect(seen).toEqual([expect.objectContaining({ body: '{"a":1} ' })]);
+  });
+
+  it.each([
+    ['the last value wins, as API Gateway keeps it', ['Bearer bad', 'Bearer good'], 204],
+    ['an earlier good value does not help', ['Bearer good', 'Bearer bad'], 401],
+  ])('hands the gateway every Authorization header: %s', async (_, values, status) => {
+    // Prepare
+    seen.length = 0;
+
+    // Act
+    const res = await send('GET', '/links', { authorization: values });
+
+    // Assess
+    expect(res.status).toBe(status);
+    if (status === 204) expect(seen).toEqual([{ headers: 'Bearer good', multi: values, body: null }]);
+  });
+});
+
 describe('fields: names and values as a CloudFront Function sees them', () => {
   it('keeps the first value and lists every value of a repeated name', () => {
     // Act
@@ -181,11 +328,27 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
   let origin: Server;
   let originUrl: URL;
   const edges: { url: string; server: Server }[] = [];
+  /** Resolves when the origin's endless answer is closed, with the bytes it had sent. */
+  let endlessClosed: Promise<number> = Promise.resolve(0);
 
   beforeAll(async () => {
-    // A stand-in bucket: one object, a key S3 refuses (400) and a failing one (500).
+    // A stand-in bucket: one object, a key S3 refuses (400), a failing one (500) and one
+    // that streams until the edge lets go of it.
     origin = createServer((req, res) => {
-      if (req.url === '/signet-test/refused.txt') res.writeHead(400).end('<Error/>');
+      if (req.url === '/signet-test/endless.bin') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write(Buffer.alloc(64 * 1024));
+          sent += 64 * 1024;
+        }, 5);
+        endlessClosed = new Promise((done) =>
+          res.on('close', () => {
+            clearInterval(timer);
+            done(sent);
+          }),
+        );
+      } else if (req.url === '/signet-test/refused.txt') res.writeHead(400).end('<Error/>');
       else if (req.url === '/signet-test/broken.txt') res.writeHead(500).end('<Error/>');
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
     });
@@ -301,6 +464,31 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(res.body)).toMatchObject({ status });
+  });
+
+  it('lets go of the origin when the viewer goes away mid-download', async () => {
+    // Prepare
+    const { signed } = await edgeWithFunctions();
+
+    // Act: read the first bytes, then hang up.
+    await new Promise<void>((done, reject) => {
+      const out = httpRequest(signed('endless.bin'), (res) => {
+        res.once('data', () => {
+          out.destroy();
+          done();
+        });
+      });
+      out.on('error', () => undefined);
+      out.on('response', (res) => res.on('error', reject));
+      out.end();
+    });
+    const sent = await Promise.race([
+      endlessClosed,
+      new Promise<string>((done) => setTimeout(() => done('still open after 5 s'), 5000)),
+    ]);
+
+    // Assess
+    expect(typeof sent).toBe('number');
   });
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])(

@@ -1,35 +1,23 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { HttpRequest as IHttpRequest, QueryParameterBag, SourceData } from '@smithy/types';
+import type { HttpRequest as IHttpRequest, QueryParameterBag } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { rfc3986, type SigV4Options, type SigV4Request, verifySigV4 } from '../../infra/local/sigv4.ts';
+import {
+  rfc3986,
+  type SignedChunk,
+  type SigV4Options,
+  type SigV4Request,
+  verifyChunkSignatures,
+  verifySigV4,
+} from '../../infra/local/sigv4.ts';
+import { Sha256 } from '../sha256.ts';
 
 const REGION = 'us-east-1';
 const HOST = '127.0.0.1:9000';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const CREDENTIALS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local/secret+key' };
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
-
-/** @smithy/hash-node's Hash, over node:crypto. */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-const bytes = (data: SourceData): Buffer =>
-  typeof data === 'string'
-    ? Buffer.from(data, 'utf8')
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
 
 const signer = (
   overrides: { region?: string; service?: string; secretAccessKey?: string; sessionToken?: string } = {},
@@ -116,7 +104,10 @@ const flipLast = (text: string) => text.slice(0, -1) + (text.endsWith('0') ? '1'
 describe('verifySigV4', () => {
   describe('accepts what the SDK signs', () => {
     it('a header-signed GET', async () => {
-      expect(verifySigV4(await sign(), options)).toEqual({ ok: true, accessKeyId: CREDENTIALS.accessKeyId });
+      expect(verifySigV4(await sign(), options)).toMatchObject({
+        ok: true,
+        accessKeyId: CREDENTIALS.accessKeyId,
+      });
     });
 
     it('a header-signed PUT with a body hash, metadata and padded header values', async () => {
@@ -136,7 +127,10 @@ describe('verifySigV4', () => {
         'a-b': '1',
         a: '2',
       };
-      expect(verifySigV4(await presign({ query }), options)).toEqual({ ok: true, accessKeyId: 'AKIDLOCAL' });
+      expect(verifySigV4(await presign({ query }), options)).toMatchObject({
+        ok: true,
+        accessKeyId: 'AKIDLOCAL',
+      });
     });
 
     it('a presigned GET made with temporary credentials (X-Amz-Security-Token)', async () => {
@@ -355,11 +349,129 @@ describe('verifySigV4', () => {
       },
     );
 
+    it.each(['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Expires'])(
+      'a presigned URL with %s given twice, even with the same value',
+      async (name) => {
+        const request = await presign();
+        const value = new URLSearchParams(request.rawUrl.split('?')[1]).get(name) ?? '';
+        const result = verifySigV4(
+          { ...request, rawUrl: `${request.rawUrl}&${name}=${encodeURIComponent(value)}` },
+          options,
+        );
+        expect(result).toMatchObject({ ok: false, code: 'AuthorizationQueryParametersError' });
+      },
+    );
+
+    it('a header-signed request carrying an x-amz-* header it did not sign', async () => {
+      const request = await sign();
+      const result = verifySigV4(
+        { ...request, headers: { ...request.headers, 'x-amz-meta-evil': 'injected' } },
+        options,
+      );
+      expect(result).toMatchObject({ ok: false, code: 'AccessDenied' });
+    });
+
     it('a malformed percent-escape in the query', async () => {
       const request = await presign();
       expect(verifySigV4({ ...request, rawUrl: `${request.rawUrl}&x=%E0%A4%A` }, options)).toMatchObject({
         ok: false,
       });
     });
+  });
+});
+
+describe('verifyChunkSignatures: the signed streaming upload AWS publishes', () => {
+  // "Signature Calculations for the Authorization Header: Transferring Payload in Multiple
+  // Chunks" (Amazon S3 API reference): 66560 bytes of "a" in chunks of 65536, 1024 and 0,
+  // with the seed and chunk signatures AWS prints; the trailer signature over
+  // first:1st, second:2nd, third:3rd is the one awslabs' CRT tests pin.
+  const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const SEED = '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9';
+  const CHUNK_SIGNATURES = [
+    'ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648',
+    '0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497',
+    'b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9',
+  ];
+  const TRAILER_SIGNATURE = 'df5735bd9f3295cd9386572292562fefc93ba94e80a0a1ddcbd652c4e0a75e6c';
+  const request: SigV4Request = {
+    method: 'PUT',
+    rawUrl: '/examplebucket/chunkObject.txt',
+    headers: {
+      host: 's3.amazonaws.com',
+      'x-amz-date': '20130524T000000Z',
+      'x-amz-storage-class': 'REDUCED_REDUNDANCY',
+      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': '66560',
+      'content-length': '66824',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,' +
+        'SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;' +
+        `x-amz-decoded-content-length;x-amz-storage-class,Signature=${SEED}`,
+    },
+  };
+  const verify = () =>
+    verifySigV4(request, {
+      secretFor: (id) => (id === 'AKIAIOSFODNN7EXAMPLE' ? SECRET : undefined),
+      region: 'us-east-1',
+      service: 's3',
+      now: new Date('2013-05-24T00:00:00Z'),
+    });
+  const chunks = () =>
+    [65536, 1024, 0].map((size, i) => ({ data: Buffer.alloc(size, 'a'), signature: CHUNK_SIGNATURES[i] }));
+
+  function seedOf(result: ReturnType<typeof verifySigV4>) {
+    if (!result.ok) throw new Error(`the seed request was refused: ${result.code}`);
+    return result.seed;
+  }
+
+  it('accepts the seed request and every chunk signature', () => {
+    // Act
+    const result = verify();
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, seed: { signature: SEED } });
+    expect(verifyChunkSignatures(seedOf(result), chunks())).toBe(true);
+  });
+
+  it('accepts the trailer signature over the trailing headers', () => {
+    // Prepare
+    const headers = new Map([
+      ['first', '1st'],
+      ['second', '2nd'],
+      ['third', '3rd'],
+    ]);
+
+    // Act
+    const ok = verifyChunkSignatures(seedOf(verify()), chunks(), { headers, signature: TRAILER_SIGNATURE });
+    const changed = verifyChunkSignatures(seedOf(verify()), chunks(), {
+      headers: new Map([...headers, ['third', '4th']]),
+      signature: TRAILER_SIGNATURE,
+    });
+
+    // Assess
+    expect(ok).toBe(true);
+    expect(changed).toBe(false);
+  });
+
+  it.each([
+    ['one byte of a chunk changed', (c: SignedChunk[]) => c[1]?.data.fill('b', 10, 11)],
+    ['two chunks swapped', (c: SignedChunk[]) => c.splice(0, 2, c[1] as SignedChunk, c[0] as SignedChunk)],
+    ['a chunk left out', (c: SignedChunk[]) => c.splice(1, 1)],
+    ['the last (empty) chunk left out', (c: SignedChunk[]) => c.pop()],
+    [
+      'a chunk without its signature',
+      (c: SignedChunk[]) => c.splice(0, 1, { data: Buffer.alloc(65536, 'a'), signature: undefined }),
+    ],
+  ])('refuses a body with %s', (_, tamper) => {
+    // Prepare
+    const body = chunks();
+    tamper(body);
+
+    // Act
+    const ok = verifyChunkSignatures(seedOf(verify()), body);
+
+    // Assess
+    expect(ok).toBe(false);
   });
 });

@@ -73,6 +73,10 @@ describe('readCookie', () => {
     ['absent', 'a=1; b=2', undefined],
     ['a longer name', 'signet_token_old=abc', undefined],
     ['empty', 'signet_token=', undefined],
+    ['in double quotes (RFC 6265)', 'signet_token="abc"', 'abc'],
+    ['empty double quotes', 'signet_token=""', undefined],
+    ['a lone double quote', 'signet_token="', '"'],
+    ['the first of two', 'signet_token=first; signet_token=second', 'first'],
     ['no header', undefined, undefined],
   ])('reads %s', (_, header, expected) => {
     // Act
