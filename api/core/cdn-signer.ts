@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { shownValue } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { encodeKeyPath, type Signer, type SignInput, type SigningWindow } from './signing.ts';
 
@@ -24,10 +25,10 @@ export function readPrivateKey(file: string, setting = 'SIGNET_CF_PRIVATE_KEY_FI
     key = createPrivateKey(readFileSync(file));
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'unreadable';
-    throw new ConfigError(`${setting} is "${file}": cannot read a private key from it (${code})`);
+    throw new ConfigError(`${setting} is ${shownValue(file)}: cannot read a private key from it (${code})`);
   }
   if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== 2048) {
-    throw new ConfigError(`${setting} is "${file}": CloudFront needs an RSA 2048 key`);
+    throw new ConfigError(`${setting} is ${shownValue(file)}: CloudFront needs an RSA 2048 key`);
   }
   return key;
 }

@@ -66,9 +66,19 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * A setting's value as an error message may show it: a key pasted where a path belongs, or
+ * anything over several lines, is not shown; a URL's user name and password are masked.
+ */
+export function shownValue(value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (value.includes('-----BEGIN') || /PRIVATE KEY/.test(value)) return 'a PEM key (not shown), not a file path';
+  if (/[\r\n]/.test(value)) return `${value.length} characters over several lines (not shown)`;
+  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')}"`;
+}
+
 function fail(name: string, value: string | undefined, why: string): never {
-  const shown = value === undefined ? 'unset' : `"${value}"`;
-  throw new ConfigError(`${name} is ${shown}: ${why}`);
+  throw new ConfigError(`${name} is ${shownValue(value)}: ${why}`);
 }
 
 function required(env: Env, name: string): string {

@@ -112,7 +112,7 @@ describe('loadConfig', () => {
     ['SIGNET_S3_ENDPOINT', 'not a url', '"not a url"'],
     ['SIGNET_S3_ENDPOINT', 'http://s3.example.com', '"http://s3.example.com"'],
     ['SIGNET_S3_ENDPOINT', 'https://s3.example.com/prefix', '"https://s3.example.com/prefix"'],
-    ['SIGNET_S3_ENDPOINT', 'https://user:pw@s3.example.com', '"https://user:pw@s3.example.com"'],
+    ['SIGNET_S3_ENDPOINT', 'https://user:pw@s3.example.com', '"https://***@s3.example.com"'],
     ['SIGNET_DISTRIBUTION_DOMAIN', 'http://d111.cloudfront.net', '"http://d111.cloudfront.net"'],
     ['SIGNET_DISTRIBUTION_DOMAIN', 'd111.cloudfront.net/files', '"https://d111.cloudfront.net/files"'],
     ['SIGNET_DEFAULT_VIA', 'ftp', '"ftp"'],
@@ -167,6 +167,47 @@ describe('loadConfig', () => {
     // The message is the contract here: it names the variable and shows the bad value.
     expect(load).toThrow(name);
     expect(load).toThrow(shown);
+  });
+
+  it.each([
+    [
+      'a URL with a user and password',
+      'SIGNET_JWKS_URL',
+      'https://user:s3cr3tpass@issuer.example/jwks',
+      '"https://***@issuer.example/jwks"',
+      's3cr3tpass',
+    ],
+    [
+      'a URL with a user and password',
+      'SIGNET_S3_ENDPOINT',
+      'http://AKIA:supersecret@example.com',
+      '"http://***@example.com"',
+      'supersecret',
+    ],
+    [
+      'a private key pasted in place of its path',
+      'SIGNET_CF_PRIVATE_KEY_FILE',
+      '-----BEGIN PRIVATE KEY-----\nMIIEvgIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n',
+      'a PEM key (not shown), not a file path',
+      'MIIEvgIBADANBgkqhkiG9w0BAQEFAASC',
+    ],
+    ['a value over several lines', 'SIGNET_BUCKET', 'bucket\nsecret-line', 'not shown', 'secret'],
+  ])('rejects %s in %s without echoing the secret part', (_, name, value, shown, secret) => {
+    // Prepare: the CloudFront key check needs a distribution to run.
+    const env: Env = { ...BASE, [name]: value };
+
+    // Act
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    // Assess
+    expect(message).toContain(name);
+    expect(message).toContain(shown);
+    expect(message).not.toContain(secret);
   });
 
   it('rejects AWS_REGION by name when it is the region used', () => {

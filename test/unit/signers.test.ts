@@ -519,6 +519,11 @@ describe('readPrivateKey: the CloudFront key, read once, refused loudly', () => 
       'an RSA 1024 key',
       () => write('small.pem', pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)),
     ],
+    // Pasting the key where its path belongs is a common mistake: the error must not echo it.
+    [
+      'the key itself in place of its path',
+      () => pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+    ],
   ])('%s → CONFIG naming SIGNET_CF_PRIVATE_KEY_FILE, never the key', (_name, file) => {
     // Prepare
     const path = file();
@@ -533,5 +538,6 @@ describe('readPrivateKey: the CloudFront key, read once, refused loudly', () => 
     expect(thrown).toMatchObject({ code: 'CONFIG' });
     expect(String((thrown as Error).message)).toContain('SIGNET_CF_PRIVATE_KEY_FILE');
     expect(String((thrown as Error).message)).not.toContain('PRIVATE KEY-----');
+    expect(String((thrown as Error).message)).not.toMatch(/MII[A-Za-z0-9+/]{20}/);
   });
 });
