@@ -7,11 +7,26 @@ import { type Endpoints, endpointsShape, paths, REMAKE, readJson, stateDir } fro
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+  // Digits only: Number() would also take "0x1f90", "1e3" and " 8080".
+  const value = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 0 && value <= 65535)) {
     throw new InvalidArgumentError(`${name} is "${raw}": expected a port number from 0 to 65535`);
   }
   return value;
+}
+
+const PORT_VARIABLES = ['PORT', 'S3_PORT', 'ISSUER_PORT', 'DYNAMODB_PORT'] as const;
+const PORT_DEFAULTS: Record<(typeof PORT_VARIABLES)[number], number> = {
+  PORT: 8080,
+  S3_PORT: 9000,
+  ISSUER_PORT: 8081,
+  DYNAMODB_PORT: 8000,
+};
+
+/** The variable(s) that chose a busy port. */
+function portVariable(busy: number | undefined): string {
+  const named = PORT_VARIABLES.filter((name) => port(name, PORT_DEFAULTS[name]) === busy);
+  return named.length > 0 ? named.join(' or ') : PORT_VARIABLES.join(', ');
 }
 
 /** Longest dev token lifetime `signet token` mints: one day. */
@@ -25,11 +40,18 @@ function ttlSeconds(raw: string): number {
   return value;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 function subject(raw: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (raw.trim() === '' || /[\u0000-\u001f\u007f]/.test(raw)) {
+  if (raw.trim() === '' || CONTROL.test(raw)) {
     throw new InvalidArgumentError('expected a non-empty subject without control characters');
   }
+  return raw;
+}
+
+function scopes(raw: string): string {
+  if (CONTROL.test(raw)) throw new InvalidArgumentError('expected scopes without control characters');
   return raw;
 }
 
@@ -53,18 +75,19 @@ program
     try {
       stack = await startDev({
         stateDir: dir,
-        edgePort: port('PORT', 8080),
-        s3Port: port('S3_PORT', 9000),
-        issuerPort: port('ISSUER_PORT', 8081),
-        dynamodbPort: port('DYNAMODB_PORT', 8000),
-        samplesDir: resolve('samples'),
+        edgePort: port('PORT', PORT_DEFAULTS.PORT),
+        s3Port: port('S3_PORT', PORT_DEFAULTS.S3_PORT),
+        issuerPort: port('ISSUER_PORT', PORT_DEFAULTS.ISSUER_PORT),
+        dynamodbPort: port('DYNAMODB_PORT', PORT_DEFAULTS.DYNAMODB_PORT),
+        // The package's own samples, wherever the command runs from.
+        samplesDir: resolve(import.meta.dirname, '../samples'),
       });
     } catch (error) {
       const { code, port: busy } = error as { code?: string; port?: number };
       const why =
         code === 'EADDRINUSE'
-          ? `port ${busy} on 127.0.0.1 is in use (is another \`npm start\` running?); ` +
-            'choose others with PORT, S3_PORT, ISSUER_PORT, DYNAMODB_PORT (0 picks a free one)'
+          ? `port ${busy} on 127.0.0.1 is in use (is another \`npm start\` running, or two ports the same?); ` +
+            `choose another with ${portVariable(busy)} (0 picks a free one)`
           : error instanceof Error
             ? error.message
             : String(error);
@@ -106,7 +129,11 @@ program
     process.stdout.write(`${lines.join('\n')}\n`);
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second Ctrl-C does not wait for a shutdown that hangs.
+        process.stdout.write(`${signal} again: exiting now\n`);
+        process.exit(1);
+      }
       stopping = true;
       process.stdout.write(`\n${signal}: stopping Signet...\n`);
       stack.close().then(
@@ -122,7 +149,7 @@ program
   .command('token')
   .description('print a JWT from the local dev issuer (run `npm start` once first)')
   .option('--sub <sub>', 'the subject', subject, 'dev-user')
-  .option('--scope <scopes>', 'space-separated scopes ("" for none, to see a 403)', 'downloads:read')
+  .option('--scope <scopes>', 'space-separated scopes ("" for none, to see a 403)', scopes, 'downloads:read')
   .option('--ttl <seconds>', `lifetime in seconds, at most ${MAX_TTL_SECONDS}`, ttlSeconds, 3600)
   .action(async (options: { sub: string; scope: string; ttl: number }) => {
     const dir = stateDir();

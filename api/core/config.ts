@@ -72,7 +72,8 @@ const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export function shownValue(value: string | undefined): string {
   if (value === undefined) return 'unset';
-  if (value.includes('-----BEGIN') || /PRIVATE KEY/.test(value)) return 'a PEM key (not shown), not a file path';
+  if (value.includes('-----BEGIN') || /PRIVATE KEY/.test(value))
+    return 'a PEM key (not shown), not a file path';
   if (/[\r\n]/.test(value)) return `${value.length} characters over several lines (not shown)`;
   return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')}"`;
 }
@@ -180,10 +181,11 @@ export function loadConfig(env: Env): Config {
   const urlTtlSeconds = integer(env, 'SIGNET_URL_TTL_SECONDS', 300, 2, 3600);
   const urlStabilitySeconds = integer(env, 'SIGNET_URL_STABILITY_SECONDS', 60, 1, 3600);
   if (urlStabilitySeconds >= urlTtlSeconds) {
+    const set = optional(env, 'SIGNET_URL_STABILITY_SECONDS');
     fail(
       'SIGNET_URL_STABILITY_SECONDS',
-      String(urlStabilitySeconds),
-      `must be below SIGNET_URL_TTL_SECONDS (${urlTtlSeconds}) so every URL has time left to live`,
+      set,
+      `${set ? 'it' : `its default, ${urlStabilitySeconds},`} must be below SIGNET_URL_TTL_SECONDS (${urlTtlSeconds}) so every URL has time left to live`,
     );
   }
 

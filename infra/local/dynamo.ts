@@ -1,7 +1,37 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { ClassicLevel } from 'classic-level';
 import dynalite from 'dynalite';
 import { listen } from './http.ts';
+import { StateError } from './state.ts';
+
+/**
+ * Opens (and closes again) the LevelDB folder dynalite will use. dynalite opens it only on
+ * the first request, and an error there is thrown where nothing can catch it: the whole
+ * stack would go down on the first DynamoDB call. Checked here, it is one line at start.
+ */
+async function checkDatabase(directory: string): Promise<void> {
+  const db = new ClassicLevel(directory);
+  try {
+    await db.open();
+  } catch (error) {
+    const { code, cause } = error as { code?: string; cause?: Error & { code?: string } };
+    if (code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
+      throw new StateError(
+        directory,
+        'in use by another `signet dev` on this state folder',
+        'stop it, or set SIGNET_STATE_DIR to another folder',
+      );
+    }
+    throw new StateError(
+      directory,
+      `the DynamoDB data cannot be opened (${cause?.message ?? (error as Error).message})`,
+      'check its permissions, or delete the folder to start with no tables',
+    );
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}
 
 /** A DynamoDB-compatible server (dynalite, LevelDB under `directory`) on 127.0.0.1. */
 export async function startDynamo(options: {
@@ -10,6 +40,7 @@ export async function startDynamo(options: {
   readonly directory: string;
 }): Promise<{ endpoint: string; close(): Promise<void> }> {
   await mkdir(options.directory, { recursive: true });
+  await checkDatabase(options.directory);
   const server = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;

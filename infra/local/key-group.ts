@@ -1,5 +1,24 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson, writeText } from './state.ts';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { paths, readJson, type ShapeCheck, StateError, writeJson, writeText } from './state.ts';
+
+/**
+ * What to do about an unusable key group: keys.json and the private keys beside it go
+ * together, so a new group starts from an empty folder (a new key pair id for the edge).
+ */
+export const REMAKE_KEYS = 'delete the keys folder and run `npm start` to make a new key group';
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /** A key's place in the rotation (SPEC.md, "Key rotation"). */
 export type KeyStatus = 'active' | 'trusted' | 'retired';
@@ -21,8 +40,15 @@ function newKeyId(): string {
   return `K${[...randomBytes(13)].map((b) => alphabet[b % alphabet.length]).join('')}`;
 }
 
-/** Creates an RSA 2048 key pair: the private half under the state folder (0600), the entry returned. */
+/**
+ * Creates an RSA 2048 key pair: the private half under the state folder (0600), the entry
+ * returned. A private key already there under that name is never replaced.
+ */
 export async function createKey(dir: string, name: string, status: KeyStatus): Promise<KeyEntry> {
+  const file = paths(dir).privateKey(name);
+  if (await exists(file)) {
+    throw new StateError(file, 'a private key is already there, and keys.json does not list it', REMAKE_KEYS);
+  }
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   await writeText(
     paths(dir).privateKey(name),
@@ -74,19 +100,43 @@ const keyGroupShape: ShapeCheck = (value) => {
  * The local key group as keys.json holds it; undefined before the first start. `remedy` ends
  * the error of an unusable file (default: delete it to make a new one on the next start).
  */
-export async function readKeyGroup(dir: string, remedy = REMAKE): Promise<KeyEntry[] | undefined> {
+export async function readKeyGroup(dir: string, remedy = REMAKE_KEYS): Promise<KeyEntry[] | undefined> {
   return readJson<KeyEntry[]>(paths(dir).keyGroup, keyGroupShape, remedy);
 }
 
-/** The local key group, with its single active key; on first start, one new active key. */
+/** Checks that the active key's private half is there and matches the public key listed. */
+async function checkPrivateKey(dir: string, entry: KeyEntry): Promise<void> {
+  const file = paths(dir).privateKey(entry.name);
+  const remedy = `put back the key listed for ${entry.name} (${entry.id}), or ${REMAKE_KEYS}`;
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(await readFile(file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? 'missing' : `not a usable private key (${code ?? 'unreadable'})`;
+    throw new StateError(file, `${problem}, yet keys.json lists it as the active key`, remedy);
+  }
+  const der = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+  if (!der(createPublicKey(privateKey)).equals(der(createPublicKey(entry.publicKey)))) {
+    throw new StateError(file, 'does not match the public key keys.json lists for it', remedy);
+  }
+}
+
+/**
+ * The local key group, with its single active key whose private half matches; on first
+ * start, one new active key.
+ */
 export async function ensureKeyGroup(dir: string): Promise<{ entries: KeyEntry[]; active: KeyEntry }> {
   const existing = await readKeyGroup(dir);
   if (existing) {
+    let active: KeyEntry;
     try {
-      return { entries: existing, active: activeKey(existing) };
+      active = activeKey(existing);
     } catch (error) {
-      throw new StateError(paths(dir).keyGroup, (error as Error).message, REMAKE);
+      throw new StateError(paths(dir).keyGroup, (error as Error).message, REMAKE_KEYS);
     }
+    await checkPrivateKey(dir, active);
+    return { entries: existing, active };
   }
   const first = await createKey(dir, 'local-1', 'active');
   await writeJson(paths(dir).keyGroup, [first]);

@@ -55,8 +55,14 @@ export async function readJson<T>(file: string, check: ShapeCheck, remedy: strin
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateError(file, (error as Error).message, remedy);
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    if (code === 'ENOENT') return undefined;
+    // The file may be fine: deleting it would throw a key away. Say what is really wrong.
+    throw new StateError(
+      file,
+      `cannot be read (${code})`,
+      READ_REMEDIES[code] ?? 'check the file and its folder',
+    );
   }
   let value: unknown;
   try {
@@ -94,6 +100,14 @@ export const endpointsShape = stringFields(
   'audience',
   'jwks',
 );
+
+/** What to do when a state file cannot be read at all, by the error's code. */
+const READ_REMEDIES: Readonly<Record<string, string>> = {
+  EACCES: 'check its owner and permissions',
+  EPERM: 'check its owner and permissions',
+  ENOTDIR: 'a part of its path is a file, not a folder: check SIGNET_STATE_DIR',
+  EISDIR: 'it is a folder: move it away',
+};
 
 /** What a state file's error tells the user to do: `signet dev` remakes a deleted file. */
 export const REMAKE = 'delete it and run `npm start` to make a new one';

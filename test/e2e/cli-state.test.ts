@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureIssuerKey } from '../../infra/local/issuer.ts';
 import { createKey } from '../../infra/local/key-group.ts';
 import { paths } from '../../infra/local/state.ts';
-import { stackEnv } from './harness.ts';
+import { stackEnv, startStack } from './harness.ts';
 
 const ENDPOINTS = {
   edge: 'http://127.0.0.1:1',
@@ -94,6 +94,18 @@ describe('signet token: options', () => {
 
     // Assess
     expectOneLineError(run, `--sub <sub>' argument '${sub}'`, 'expected a non-empty subject');
+  });
+
+  it.each(['a\nb', 'downloads:read\tx'])('refuses --scope %j', (scope) => {
+    // Act
+    const run = signet(dir, 'token', '--scope', scope);
+
+    // Assess
+    expectOneLineError(
+      run,
+      `--scope <scopes>' argument '${scope}'`,
+      'expected scopes without control characters',
+    );
   });
 });
 
@@ -208,4 +220,115 @@ describe('signet dev: broken state files', () => {
       expect(await readFile(path, 'utf8')).toBe(text);
     },
   );
+});
+
+describe('signet dev: the key group and its private keys', () => {
+  /** A state folder after one start: keys.json with local-1 active, and local-1.pem. */
+  async function startedOnce(): Promise<{ dir: string; pem: string; text: string }> {
+    const dir = await freshDir();
+    const entry = await createKey(dir, 'local-1', 'active');
+    await write(paths(dir).keyGroup, JSON.stringify([entry]));
+    const pem = paths(dir).privateKey('local-1');
+    return { dir, pem, text: await readFile(pem, 'utf8') };
+  }
+
+  it('keys.json deleted but local-1.pem still there: refuses to replace the key', async () => {
+    // Prepare
+    const { dir, pem, text } = await startedOnce();
+    await rm(paths(dir).keyGroup);
+
+    // Act
+    const run = signet(dir, 'dev');
+
+    // Assess
+    expectOneLineError(run, pem, 'a private key is already there', 'delete the keys folder');
+    expect(await readFile(pem, 'utf8')).toBe(text);
+  });
+
+  it('the active private key replaced by another: refuses to start (every via=cdn URL would be refused)', async () => {
+    // Prepare: a valid RSA 2048 key, but not the one keys.json lists.
+    const { dir, pem } = await startedOnce();
+    const elsewhere = await freshDir();
+    await createKey(elsewhere, 'local-1', 'active');
+    await write(pem, await readFile(paths(elsewhere).privateKey('local-1'), 'utf8'));
+
+    // Act
+    const run = signet(dir, 'dev');
+
+    // Assess
+    expectOneLineError(run, pem, 'does not match the public key keys.json lists');
+  });
+
+  it('the active private key missing: says which key keys.json expects', async () => {
+    // Prepare
+    const { dir, pem } = await startedOnce();
+    await rm(pem);
+
+    // Act
+    const run = signet(dir, 'dev');
+
+    // Assess
+    expectOneLineError(run, pem, 'missing, yet keys.json lists it as the active key', 'local-1');
+  });
+});
+
+describe('signet dev: state that cannot be read or is in use', () => {
+  it('keys.json that is a folder: says so, and does not advise deleting a key', async () => {
+    // Prepare
+    const dir = await freshDir();
+    await mkdir(paths(dir).keyGroup, { recursive: true });
+
+    // Act
+    const run = signet(dir, 'dev');
+
+    // Assess
+    expectOneLineError(run, paths(dir).keyGroup, 'cannot be read (EISDIR)', 'it is a folder');
+  });
+
+  it('SIGNET_STATE_DIR naming a file: points at the variable', async () => {
+    // Prepare
+    const file = join(await freshDir(), 'not-a-folder');
+    await write(file, 'x');
+
+    // Act
+    const run = signet(file, 'dev');
+
+    // Assess
+    expectOneLineError(run, 'cannot be read (ENOTDIR)', 'check SIGNET_STATE_DIR');
+  });
+
+  it('DynamoDB data that is corrupt: one line at start, not a crash on the first request', async () => {
+    // Prepare: a first start makes the LevelDB folder; then its CURRENT file is spoiled.
+    const dir = await freshDir();
+    const first = await startStack({ stateDir: dir });
+    await first.stop();
+    await writeFile(join(paths(dir).dynamodb, 'CURRENT'), 'garbage');
+
+    // Act
+    const run = signet(dir, 'dev');
+
+    // Assess
+    expectOneLineError(run, paths(dir).dynamodb, 'the DynamoDB data cannot be opened');
+  });
+
+  it('a second `signet dev` on a state folder in use: refused, the first one unharmed', async () => {
+    // Prepare
+    const dir = await freshDir();
+    const first = await startStack({ stateDir: dir });
+
+    try {
+      // Act
+      const run = signet(dir, 'dev');
+      const stillServing = await fetch(`${first.endpoints.edge}/d/public/welcome.txt`, {
+        headers: { authorization: `Bearer ${await first.token()}` },
+        redirect: 'manual',
+      });
+
+      // Assess
+      expectOneLineError(run, paths(dir).dynamodb, 'in use by another `signet dev`', 'SIGNET_STATE_DIR');
+      expect(stillServing.status).toBe(302);
+    } finally {
+      await first.stop();
+    }
+  });
 });

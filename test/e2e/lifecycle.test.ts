@@ -351,9 +351,35 @@ describe('signet dev: a busy port', () => {
         // Assess
         expect(run.status, run.stderr).toBe(1);
         expect(run.stderr).toContain(`signet dev: cannot start: port ${busy} on 127.0.0.1 is in use`);
+        expect(run.stderr).toContain(`choose another with ${name} `);
         expect(run.stderr).not.toMatch(/\n\s+at /);
       } finally {
         holder.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('signet dev: a port setting that is not a port number', () => {
+  it.each(['0x1f90', '1e3', ' 8080', '8080 ', '-1', '65536', '1.5', 'abc'])(
+    'PORT=%j → exit 1 naming the variable, before anything starts',
+    async (value) => {
+      // Prepare
+      const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-port-'));
+
+      try {
+        // Act
+        const run = spawnSync(process.execPath, ['bin/signet.js', 'dev'], {
+          env: { ...stackEnv(dir), PORT: value },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+
+        // Assess
+        expect(run.status, run.stderr).toBe(1);
+        expect(run.stderr).toContain(`PORT is "${value}": expected a port number from 0 to 65535`);
+      } finally {
         await rm(dir, { recursive: true, force: true });
       }
     },

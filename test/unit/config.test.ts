@@ -277,6 +277,17 @@ describe('loadConfig', () => {
     expect(load).toThrow('SIGNET_URL_STABILITY_SECONDS');
   });
 
+  it('says when the stability window that is too long is the default one', () => {
+    // Act
+    const load = () =>
+      loadConfig({ ...BASE, SIGNET_URL_STABILITY_SECONDS: undefined, SIGNET_URL_TTL_SECONDS: '30' });
+
+    // Assess
+    expect(load).toThrow(
+      'SIGNET_URL_STABILITY_SECONDS is unset: its default, 60, must be below SIGNET_URL_TTL_SECONDS (30)',
+    );
+  });
+
   it('accepts a stability window just below the TTL', () => {
     // Act
     const config = loadConfig({ ...BASE, SIGNET_URL_STABILITY_SECONDS: '59', SIGNET_URL_TTL_SECONDS: '60' });
