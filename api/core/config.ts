@@ -75,7 +75,10 @@ export function shownValue(value: string | undefined): string {
   if (value.includes('-----BEGIN') || /PRIVATE KEY/.test(value))
     return 'a PEM key (not shown), not a file path';
   if (/[\r\n]/.test(value)) return `${value.length} characters over several lines (not shown)`;
-  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')}"`;
+  // A bare base64 key body, pasted without its PEM lines.
+  if (/^[A-Za-z0-9+/=]{100,}$/.test(value)) return `${value.length} characters of base64 (not shown)`;
+  // Everything between the scheme (with or without "//") and the last "@": a password may hold "/", "#" or "?".
+  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/*).*@/i, '$1***@')}"`;
 }
 
 function fail(name: string, value: string | undefined, why: string): never {

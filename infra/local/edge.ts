@@ -196,7 +196,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       rawUrl,
       // Every value of a repeated header: the gateway keeps the last in `headers`, all in
       // `multiValueHeaders` (Node's own `headers` keeps the first Authorization only).
-      headers: req.headersDistinct,
+      // Cookie lines are one list, as one Cookie header (Node joins them with "; ").
+      headers: { ...req.headersDistinct, ...(req.headers.cookie ? { cookie: [req.headers.cookie] } : {}) },
       body,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });

@@ -202,8 +202,13 @@ function listHolds(list: string, etag: string, weak: boolean): boolean {
   );
 }
 
+/** RFC 9110 §5.6.7's three forms: IMF-fixdate, RFC 850 and asctime. */
+const HTTP_DATE =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]+day, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
+/** An HTTP-date in ms, or undefined for anything else (which a recipient must ignore). */
 const httpDate = (value: string | undefined): number | undefined => {
-  const time = value === undefined ? Number.NaN : Date.parse(value);
+  const time = value !== undefined && HTTP_DATE.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(time) ? undefined : time;
 };
 
@@ -436,10 +441,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       for (const name of ['x-amz-decoded-content-length', 'x-amz-trailer']) delete headers[name];
       headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     }
-    // Checksums, from headers or trailers, are checked against the bytes as S3 does.
-    const checksums = [...Object.entries(req.headers), ...trailers].filter(([name]) =>
-      name.startsWith('x-amz-checksum-'),
-    );
+    // Checksums, from headers or trailers, are checked against the bytes of an upload (a PUT
+    // of an object or a part) as S3 does; on other requests, such as completing a multipart
+    // upload, they describe the object, not the body.
+    const checksums =
+      method === 'PUT'
+        ? [...Object.entries(req.headers), ...trailers].filter(([name]) => name.startsWith('x-amz-checksum-'))
+        : [];
     if (checksums.length > 0) {
       body ??= await readBody(req);
       const wrong = await wrongChecksum(checksums, body);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -11,6 +13,7 @@ import {
   type S3ServiceException,
   type ServiceInputTypes,
   type ServiceOutputTypes,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -327,6 +330,47 @@ describe('local S3: what a signature must cover', () => {
   });
 });
 
+describe('local S3: multipart uploads with a full-object checksum', () => {
+  it('completes an upload whose CompleteMultipartUpload carries the whole object CRC32', async () => {
+    // Prepare
+    const Key = 'multipart-crc32.txt';
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        ChecksumAlgorithm: 'CRC32',
+        ChecksumType: 'FULL_OBJECT',
+      }),
+    );
+    const part = await client.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        PartNumber: 1,
+        Body: 'hello',
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+
+    // Act: the checksum describes the object ("hello"), not the XML body of the request.
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        ChecksumCRC32: 'NhCmhg==',
+        ChecksumType: 'FULL_OBJECT',
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] },
+      }),
+    );
+
+    // Assess
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+    expect(await got.Body?.transformToString()).toBe('hello');
+  });
+});
+
 describe('local S3: signed streaming uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {
   const signer = new SignatureV4({
     service: 's3',
@@ -469,6 +513,10 @@ describe('local S3: conditional reads, as S3 answers them', () => {
     ['If-None-Match with another ETag', 200, () => ({ 'if-none-match': '"other"' })],
     ['If-Modified-Since after the change', 304, () => ({ 'if-modified-since': later() })],
     ['If-Modified-Since before the change', 200, () => ({ 'if-modified-since': earlier() })],
+    // Not HTTP-dates: RFC 9110 says to ignore them (Date.parse would read a year or a number).
+    ['If-Modified-Since "2030"', 200, () => ({ 'if-modified-since': '2030' })],
+    ['If-Modified-Since "not a date 2030"', 200, () => ({ 'if-modified-since': 'not a date 2030' })],
+    ['If-Unmodified-Since "1"', 200, () => ({ 'if-unmodified-since': '1' })],
     [
       'If-None-Match false beside If-Modified-Since true',
       200,

@@ -192,6 +192,27 @@ describe('loadConfig', () => {
       'MIIEvgIBADANBgkqhkiG9w0BAQEFAASC',
     ],
     ['a value over several lines', 'SIGNET_BUCKET', 'bucket\nsecret-line', 'not shown', 'secret'],
+    [
+      'a password holding "#"',
+      'SIGNET_JWKS_URL',
+      'https://user:pa#ss@issuer.example/jwks',
+      '"https://***@issuer.example/jwks"',
+      'pa#ss',
+    ],
+    [
+      'credentials without "//"',
+      'SIGNET_S3_ENDPOINT',
+      'https:user:secret@s3.example.com',
+      '"https:***@s3.example.com"',
+      'secret',
+    ],
+    [
+      'a bare base64 key body',
+      'SIGNET_BUCKET',
+      'MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvuNMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ',
+      'characters of base64 (not shown)',
+      'MIIEvgIBADAN',
+    ],
   ])('rejects %s in %s without echoing the secret part', (_, name, value, shown, secret) => {
     // Prepare: the CloudFront key check needs a distribution to run.
     const env: Env = { ...BASE, [name]: value };

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeFunctions } from '../../edge/build.ts';
@@ -133,6 +133,7 @@ describe('the local edge', () => {
 
 describe('the local edge: request bodies and repeated headers', () => {
   const seen: { headers: unknown; multi: unknown; body: string | null }[] = [];
+  const cookies: (string | undefined)[] = [];
   const api = new LocalRestApi({
     region: 'us-east-1',
     authorizer: async (event) => {
@@ -151,6 +152,7 @@ describe('the local edge: request bodies and repeated headers', () => {
         resource: '/links',
         authorize: true,
         handler: async (event) => {
+          cookies.push(event.headers.cookie);
           seen.push({
             headers: event.headers.authorization,
             multi: event.multiValueHeaders.authorization,
@@ -270,6 +272,32 @@ describe('the local edge: request bodies and repeated headers', () => {
     // Assess
     expect(res.status).toBe(204);
     expect(seen).toEqual([expect.objectContaining({ body: '{"a":1} ' })]);
+  });
+
+  it('hands the gateway several Cookie lines as one Cookie header', async () => {
+    // Prepare: two Cookie lines on the wire (Node's client would join them into one).
+    cookies.length = 0;
+    const { port } = new URL(edge.url);
+
+    // Act
+    const head = await new Promise<string>((done, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'GET /links HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer good\r\n' +
+            'Cookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n',
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+      });
+      socket.on('end', () => done(text));
+      socket.on('error', reject);
+    });
+
+    // Assess
+    expect(head).toMatch(/^HTTP\/1\.1 204/);
+    expect(cookies).toEqual(['a=1; b=2']);
   });
 
   it.each([
