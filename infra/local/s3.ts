@@ -463,10 +463,17 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
     if (body !== undefined) headers['content-length'] = body.length;
 
+    // One HEAD to s3rver at most per request, shared by the conditional and Range checks.
+    let head: ReturnType<typeof objectHead> | undefined;
+    const currentObject = () => {
+      head ??= objectHead(rawUrl);
+      return head;
+    };
+
     // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
     if ((method === 'GET' || method === 'HEAD') && key !== '') {
       if (CONDITIONAL_HEADERS.some((name) => req.headers[name] !== undefined)) {
-        const current = await objectHead(rawUrl);
+        const current = await currentObject();
         const outcome = current ? evaluatePreconditions(req.headers, current) : 200;
         if (outcome === 412) {
           return sendError(
@@ -493,7 +500,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     let firstByteOnly = false;
     const range = req.headers.range;
     if (range !== undefined && (method === 'GET' || method === 'HEAD')) {
-      const plan = await planRange(range, async () => (await objectHead(rawUrl))?.size);
+      const plan = await planRange(range, async () => (await currentObject())?.size);
       if (plan.upstream === undefined) delete headers.range;
       else headers.range = plan.upstream;
       firstByteOnly = plan.firstByteOnly === true;
