@@ -8,6 +8,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -43,6 +44,10 @@ export interface EdgeOptions {
 /** Viewer headers the S3 origin receives (like an origin request policy). */
 const ORIGIN_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
+function problemBody(status: number, slug: string, title: string, detail: string): string {
+  return JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
+}
+
 function problem(
   res: ServerResponse,
   status: number,
@@ -51,7 +56,7 @@ function problem(
   detail: string,
   headers: Record<string, string> = {},
 ): void {
-  const body = JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
+  const body = problemBody(status, slug, title, detail);
   res.writeHead(status, {
     ...headers,
     'Content-Type': 'application/problem+json',
@@ -59,6 +64,36 @@ function problem(
     'Content-Length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** What Node's HTTP parser reports, as the answer Node itself would send (but in problem+json). */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'header-too-large', 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
+};
+
+/**
+ * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
+ * never reaches a handler; Node answers it with a bare status line. The edge answers it in
+ * problem+json like every other error, then closes the connection, as Node does.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, slug, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'bad-request',
+    'the request is not valid HTTP/1.1',
+  ];
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const body = problemBody(status, slug, title, detail);
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+      `Cache-Control: private, no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
 }
 
 /** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
@@ -367,6 +402,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       else res.destroy();
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -86,6 +86,40 @@ describe('the local edge', () => {
     expect(JSON.parse(res.body)).toMatchObject({ status: 503, title: 'Service Unavailable' });
   });
 
+  /** Writes `raw` on a fresh connection and reads until the edge closes it. */
+  function rawExchange(raw: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(edge.url).port), '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.end(raw);
+    });
+  }
+
+  it.each([
+    ['a header line with no colon', 'GET /d/a.txt HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
+    ['a malformed request line', 'GET\r\n\r\n', 400],
+    ['headers over 16 KB', `GET /d/a.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])('answers %s (refused by the HTTP parser) in problem+json, then closes', async (_, raw, status) => {
+    // Act
+    const answer = await rawExchange(raw);
+
+    // Assess
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+    expect(JSON.parse(body)).toMatchObject({
+      status,
+      type: expect.stringMatching(/^https:\/\/signet\.dev\/problems\//),
+    });
+  });
+
   it('rejects a /files/ URL with no valid signature with 403 problem+json', async () => {
     // Act
     const res = await get(`${edge.url}/files/a.txt?constructor=1&Expires=1&Signature=x&Key-Pair-Id=K`);
