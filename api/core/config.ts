@@ -1,3 +1,4 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ConfigError } from './errors.ts';
 
 export type Via = 's3' | 'cdn';
@@ -232,6 +233,12 @@ export function loadConfig(env: Env): Config {
     if (withoutSub.includes('{') || withoutSub.includes('}')) {
       fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}": only {sub} may be templated`);
     }
+  }
+
+  // Powertools reads this one itself, but takes a typo for INFO without a word: check it here.
+  const logLevel = optional(env, 'POWERTOOLS_LOG_LEVEL');
+  if (logLevel !== undefined && !Object.hasOwn(LogLevelThreshold, logLevel.toUpperCase())) {
+    fail('POWERTOOLS_LOG_LEVEL', logLevel, `expected one of ${Object.keys(LogLevelThreshold).join(', ')}`);
   }
 
   return Object.freeze({

@@ -341,6 +341,28 @@ describe('loadConfig', () => {
     expect(config.jwksUrl.href).toBe(new URL(jwks).href);
   });
 
+  it.each(['debug', 'WARN', 'silent', 'Critical'])('accepts the Powertools log level %s', (level) => {
+    // Act
+    const load = () => loadConfig({ ...BASE, POWERTOOLS_LOG_LEVEL: level });
+
+    // Assess
+    expect(load).not.toThrow();
+  });
+
+  it.each(['verbose', 'WARNING', 'constructor', '0'])(
+    'rejects the Powertools log level %s by name',
+    (level) => {
+      // Act
+      const load = () => loadConfig({ ...BASE, POWERTOOLS_LOG_LEVEL: level });
+
+      // Assess
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(
+        `POWERTOOLS_LOG_LEVEL is "${level}": expected one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT`,
+      );
+    },
+  );
+
   it('returns a frozen object with frozen lists', () => {
     // Act
     const config = loadConfig(BASE);
