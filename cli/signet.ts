@@ -127,6 +127,7 @@ program
       'Ctrl-C stops it; state is kept for the next start.',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    for (const notice of stack.notices) process.stderr.write(`signet dev: ${notice}\n`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -41,6 +41,8 @@ export interface DevOptions {
 export interface DevStack {
   readonly endpoints: Endpoints;
   readonly sampleKeys: readonly string[];
+  /** What changed in the state folder that a user should know about, one line each. */
+  readonly notices: readonly string[];
   close(): Promise<void>;
 }
 
@@ -64,6 +66,12 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
   const dir = options.stateDir;
   const credentials = await ensureCredentials(dir);
   const { entries: keyGroup, active } = await ensureKeyGroup(dir);
+  // endpoints.json is written on every start: present means this folder has started before.
+  const startedBefore = await stat(paths(dir).endpoints).then(
+    () => true,
+    () => false,
+  );
+  const notices: string[] = [];
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
@@ -82,6 +90,11 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     closers.push(() => dynamo.close());
     const issuer = await startIssuer(dir, options.issuerPort);
     closers.push(() => closeServer(issuer.server));
+    if (issuer.keyCreated && startedBefore) {
+      notices.push(
+        `the dev issuer key was missing, so a new one was made (${paths(dir).issuerKey}): tokens minted before now are refused with 401`,
+      );
+    }
 
     const edgeCode = await buildEdgeFunctions();
     const s3Client = new S3Client({
@@ -182,7 +195,7 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       jwks: issuer.jwks,
     };
     await writeJson(paths(dir).endpoints, endpoints, { secret: true });
-    return { endpoints, sampleKeys: sampleKeys.sort(), close };
+    return { endpoints, sampleKeys: sampleKeys.sort(), notices, close };
   } catch (error) {
     await close();
     throw error;

@@ -33,11 +33,11 @@ export async function readIssuerKey(dir: string): Promise<StoredKey | undefined>
   return readJson<StoredKey>(paths(dir).issuerKey, storedKeyShape, REMAKE);
 }
 
-/** The issuer's key pair: made on first start, kept under the state folder. */
-export async function ensureIssuerKey(dir: string): Promise<StoredKey> {
+/** The issuer's key pair: made on first start (`created`), kept under the state folder. */
+export async function ensureIssuerKey(dir: string): Promise<{ key: StoredKey; created: boolean }> {
   const file = paths(dir).issuerKey;
   const existing = await readIssuerKey(dir);
-  if (existing) return existing;
+  if (existing) return { key: existing, created: false };
   const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
   const kid = randomUUID();
   const key: StoredKey = {
@@ -46,7 +46,7 @@ export async function ensureIssuerKey(dir: string): Promise<StoredKey> {
     publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' },
   };
   await writeJson(file, key, { secret: true });
-  return key;
+  return { key, created: true };
 }
 
 export interface MintOptions {
@@ -87,8 +87,8 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 export async function startIssuer(
   dir: string,
   port: number,
-): Promise<{ url: string; jwks: string; server: Server }> {
-  const key = await ensureIssuerKey(dir);
+): Promise<{ url: string; jwks: string; server: Server; keyCreated: boolean }> {
+  const { key, created } = await ensureIssuerKey(dir);
   const body = JSON.stringify({ keys: [key.publicJwk] });
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === JWKS_PATH) {
@@ -101,5 +101,5 @@ export async function startIssuer(
   });
   await listen(server, port);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, jwks: `${url}${JWKS_PATH}`, server };
+  return { url, jwks: `${url}${JWKS_PATH}`, server, keyCreated: created };
 }

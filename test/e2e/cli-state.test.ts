@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureIssuerKey } from '../../infra/local/issuer.ts';
 import { createKey } from '../../infra/local/key-group.ts';
 import { paths } from '../../infra/local/state.ts';
-import { stackEnv, startStack } from './harness.ts';
+import { type RunningStack, stackEnv, startStack } from './harness.ts';
 
 const ENDPOINTS = {
   edge: 'http://127.0.0.1:1',
@@ -269,6 +269,33 @@ describe('signet dev: the key group and its private keys', () => {
 
     // Assess
     expectOneLineError(run, pem, 'missing, yet keys.json lists it as the active key', 'local-1');
+  });
+});
+
+describe('signet dev: the dev issuer key deleted after a start', () => {
+  let stack: RunningStack | undefined;
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is made again, and says that tokens minted before are refused', async () => {
+    // Prepare: a folder that has started before (its endpoints.json is there), no issuer key.
+    const dir = await freshDir();
+    await write(paths(dir).endpoints, JSON.stringify(ENDPOINTS));
+
+    // Act
+    stack = await startStack({ stateDir: dir });
+
+    // Assess
+    const running = stack;
+    await expect
+      .poll(() => running.output())
+      .toContain(
+        `signet dev: the dev issuer key was missing, so a new one was made (${paths(dir).issuerKey})`,
+      );
+    expect(running.output()).toContain('tokens minted before now are refused with 401');
+    expect((await stat(paths(dir).issuerKey)).isFile()).toBe(true);
   });
 });
 

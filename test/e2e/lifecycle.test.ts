@@ -297,6 +297,8 @@ describe('stop and restart', () => {
     // Assess: stopped cleanly, nothing listening any more.
     expect(code).toBe(0);
     expect(before.output()).toContain('SIGTERM: stopping Signet');
+    // A first start makes the issuer key without a notice: there were no tokens before it.
+    expect(before.output()).not.toContain('issuer key was missing');
     expect(await refused(before.endpoints.edge)).toBe(true);
     expect(await refused(before.endpoints.s3)).toBe(true);
     expect(await refused(before.endpoints.issuer)).toBe(true);
@@ -324,6 +326,7 @@ describe('stop and restart', () => {
     }
     const stopped = await after.stop();
     restarted = undefined;
+    expect(after.output()).not.toContain('issuer key was missing');
     expect(stopped).toBe(0);
     expect(await refused(after.endpoints.edge)).toBe(true);
   });
