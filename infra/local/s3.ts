@@ -104,7 +104,7 @@ export interface AwsChunkedBody {
 
 /**
  * Takes an `aws-chunked` body apart (`hex-size[;chunk-signature=..]\r\n data \r\n`, ...,
- * `0[;chunk-signature=..]\r\n`, then `name:value\r\n` trailers and an empty line), which
+ * `0[;chunk-signature=..]\r\n`, then `name:value\r\n` trailers and an empty line that ends it), which
  * s3rver would otherwise store verbatim; undefined when it is malformed.
  */
 export function parseAwsChunked(body: Buffer): AwsChunkedBody | undefined {
@@ -128,8 +128,12 @@ export function parseAwsChunked(body: Buffer): AwsChunkedBody | undefined {
   }
   const trailers = new Map<string, string>();
   let trailerSignature: string | undefined;
-  for (const line of body.toString('latin1', pos).split('\r\n')) {
-    if (line === '') break;
+  // The trailer lines, each ended by CRLF, then the empty line that ends the body: a body
+  // cut short before it, or with bytes after it, is malformed.
+  const lines = body.toString('latin1', pos).split('\r\n');
+  const end = lines.indexOf('');
+  if (end !== lines.length - 2 || lines[end + 1] !== '') return undefined;
+  for (const line of lines.slice(0, end)) {
     const colon = line.indexOf(':');
     if (colon <= 0) return undefined;
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -170,7 +174,7 @@ const CHECKSUMS: Readonly<Record<string, () => Checksum>> = {
 
 /** The first `x-amz-checksum-*` (header or trailer) that `data` does not match, or undefined. */
 async function wrongChecksum(
-  declared: Iterable<[string, unknown]>,
+  declared: Iterable<readonly [string, unknown]>,
   data: Buffer,
 ): Promise<string | undefined> {
   for (const [name, value] of declared) {
@@ -441,12 +445,18 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       for (const name of ['x-amz-decoded-content-length', 'x-amz-trailer']) delete headers[name];
       headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     }
-    // Checksums, from headers or trailers, are checked against the bytes of an upload (a PUT
-    // of an object or a part) as S3 does; on other requests, such as completing a multipart
-    // upload, they describe the object, not the body.
+    // Checksums, from headers, trailers or a presigned URL's query, are checked against the
+    // bytes of an upload (a PUT of an object or a part) as S3 does; on other requests, such as
+    // completing a multipart upload, they describe the object, not the body.
     const checksums =
       method === 'PUT'
-        ? [...Object.entries(req.headers), ...trailers].filter(([name]) => name.startsWith('x-amz-checksum-'))
+        ? [
+            ...Object.entries(req.headers),
+            ...trailers,
+            ...[...new URLSearchParams(rawUrl.split('?')[1] ?? '')].map(
+              ([name, value]) => [name.toLowerCase(), value] as const,
+            ),
+          ].filter(([name]) => name.startsWith('x-amz-checksum-'))
         : [];
     if (checksums.length > 0) {
       body ??= await readBody(req);

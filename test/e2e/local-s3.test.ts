@@ -305,6 +305,31 @@ describe('local S3: what a signature must cover', () => {
     expect(await exists('bad-digest.txt')).toBe(false);
   });
 
+  it.each([
+    ['matches', 'hello', 200, undefined],
+    ['does not match', 'hellx', 400, 'BadDigest'],
+  ])(
+    'checks an x-amz-checksum-crc32 carried in a presigned PUT URL: a body that %s',
+    async (_, body, status, code) => {
+      // Prepare: the checksum is hoisted into the query and signed with it.
+      const key = `presigned-crc32-${status}.txt`;
+      const url = await getSignedUrl(
+        client,
+        new PutObjectCommand({ Bucket: BUCKET, Key: key, ChecksumCRC32: 'NhCmhg==' }),
+        { expiresIn: 60 },
+      );
+      expect(new URL(url).searchParams.get('x-amz-checksum-crc32')).toBe('NhCmhg==');
+
+      // Act
+      const res = await fetch(url, { method: 'PUT', body });
+
+      // Assess
+      expect(res.status).toBe(status);
+      expect(errorCode(await res.text())).toBe(code);
+      expect(await exists(key)).toBe(status === 200);
+    },
+  );
+
   it('refuses a streamed upload whose CRC32 trailer does not match the bytes, and stores nothing', async () => {
     // Prepare: the SDK's own aws-chunked body, one byte changed after signing; the trailer
     // still holds the CRC32 of the original bytes.
@@ -371,14 +396,32 @@ describe('local S3: multipart uploads with a full-object checksum', () => {
   });
 });
 
+/** A SigV4 signer for the local S3, as a client holds one. */
+const signer = new SignatureV4({
+  service: 's3',
+  region: REGION,
+  credentials: CREDENTIALS,
+  sha256: Sha256,
+  uriEscapePath: false,
+});
+
+/** A PUT of `key` with `headers`, signed in its headers for the local S3. */
+async function signPut(key: string, headers: Record<string, string>, signingDate = new Date()) {
+  const endpoint = new URL(s3.endpoint);
+  return signer.sign(
+    new HttpRequest({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: endpoint.hostname,
+      port: Number(endpoint.port),
+      path: `/${BUCKET}/${key}`,
+      headers: { host: endpoint.host, ...headers },
+    }),
+    { signingDate },
+  );
+}
+
 describe('local S3: signed streaming uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {
-  const signer = new SignatureV4({
-    service: 's3',
-    region: REGION,
-    credentials: CREDENTIALS,
-    sha256: Sha256,
-    uriEscapePath: false,
-  });
   const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
   /**
@@ -391,23 +434,15 @@ describe('local S3: signed streaming uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD
     const scope = `${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
     const data = [...parts, Buffer.alloc(0)];
     const framing = data.reduce((n, part) => n + part.length.toString(16).length + 83 + part.length + 2, 0);
-    const endpoint = new URL(s3.endpoint);
-    const request = await signer.sign(
-      new HttpRequest({
-        method: 'PUT',
-        protocol: 'http:',
-        hostname: endpoint.hostname,
-        port: Number(endpoint.port),
-        path: `/${BUCKET}/${key}`,
-        headers: {
-          host: endpoint.host,
-          'content-encoding': 'aws-chunked',
-          'content-length': String(framing),
-          'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-          'x-amz-decoded-content-length': String(parts.reduce((n, part) => n + part.length, 0)),
-        },
-      }),
-      { signingDate },
+    const request = await signPut(
+      key,
+      {
+        'content-encoding': 'aws-chunked',
+        'content-length': String(framing),
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'x-amz-decoded-content-length': String(parts.reduce((n, part) => n + part.length, 0)),
+      },
+      signingDate,
     );
     let previous = /Signature=([0-9a-f]{64})/.exec(request.headers.authorization ?? '')?.[1] ?? '';
     const chunks: Buffer[] = [];
@@ -471,6 +506,45 @@ describe('local S3: signed streaming uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD
     expect(res.status).toBe(403);
     expect(errorCode(await res.text())).toBe('SignatureDoesNotMatch');
     expect(await exists('tampered-stream.txt')).toBe(false);
+  });
+});
+
+describe('local S3: aws-chunked bodies that do not end as they must', () => {
+  /** An unsigned-payload streaming PUT (as the SDK sends with a CRC32 trailer) of `body` as given. */
+  async function chunkedPut(key: string, body: string) {
+    const request = await signPut(key, {
+      'content-encoding': 'aws-chunked',
+      'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      'x-amz-decoded-content-length': '5',
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    });
+    return fetch(`${s3.endpoint}${request.path}`, { method: 'PUT', headers: request.headers, body });
+  }
+  // CRC32 of "hello", base64.
+  const WHOLE = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n';
+
+  it('stores a body that ends with its empty line', async () => {
+    // Act
+    const res = await chunkedPut('chunked-whole.txt', WHOLE);
+
+    // Assess
+    expect(res.status).toBe(200);
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chunked-whole.txt' }));
+    expect(await got.Body?.transformToString()).toBe('hello');
+  });
+
+  it.each([
+    ['cut before its last empty line', WHOLE.slice(0, -2)],
+    ['cut inside its trailer line', WHOLE.slice(0, -8)],
+    ['with bytes after its last empty line', `${WHOLE}extra`],
+  ])('refuses a body %s with 400 IncompleteBody and stores nothing', async (_, body) => {
+    // Act
+    const res = await chunkedPut('chunked-cut.txt', body);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(errorCode(await res.text())).toBe('IncompleteBody');
+    expect(await exists('chunked-cut.txt')).toBe(false);
   });
 });
 
