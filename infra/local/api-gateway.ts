@@ -66,7 +66,9 @@ function compile(route: Route): CompiledRoute {
       return param[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
-  return { ...route, pattern: new RegExp(`^${source}$`), names };
+  // A REST API routes `/links/` to the resource `/links`: one trailing slash is ignored (a
+  // greedy `{proxy+}` takes it into its value instead).
+  return { ...route, pattern: new RegExp(`^${source}${source.endsWith('(.+)') ? '' : '/?'}$`), names };
 }
 
 /** IAM's `*` (any run) and `?` (one character) over a resource ARN. */
@@ -222,6 +224,8 @@ export class LocalRestApi {
     } catch {
       return gateway('DEFAULT_4XX');
     }
+    // A resource without path parameters gets null, as a REST API sends it, not `{}`.
+    const pathParameters = route.names.length > 0 ? params : null;
     const { accountId, apiId, stage, region } = this.#options;
     const resourcePath = route.resource.replace(/^\//, '');
     const methodArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${request.method}/${rawPath.replace(/^\//, '')}`;
@@ -253,7 +257,7 @@ export class LocalRestApi {
         multiValueHeaders,
         queryStringParameters: query.single,
         multiValueQueryStringParameters: query.multi,
-        pathParameters: params,
+        pathParameters,
         stageVariables: null,
         requestContext,
       } as unknown as APIGatewayRequestAuthorizerEvent;
@@ -280,7 +284,7 @@ export class LocalRestApi {
       multiValueHeaders,
       queryStringParameters: Object.keys(query.single).length ? query.single : null,
       multiValueQueryStringParameters: Object.keys(query.multi).length ? query.multi : null,
-      pathParameters: params,
+      pathParameters,
       stageVariables: null,
       requestContext: { ...requestContext, authorizer: authorizerContext },
       body: request.body === '' ? null : request.body,

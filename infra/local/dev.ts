@@ -170,6 +170,9 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
           authorize: true,
           handler: download as ProxyHandler,
         },
+        // `/d/` (an empty key) reaches the route, which answers 400 as the contract says; a
+        // greedy `{proxy+}` needs one character, so without this it would be "no such route".
+        { methods: ['GET', 'HEAD'], resource: '/d', authorize: true, handler: download as ProxyHandler },
       ],
     });
 

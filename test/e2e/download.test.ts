@@ -480,6 +480,7 @@ describe('who may download what', () => {
       ['a 1025-byte key', `/d/public/${'a'.repeat(1018)}`],
       ['a 1025-byte key in short segments', `/d/${longSegmented}y`],
       ['broken percent-encoding', '/d/public/%E0%A4%A.txt'],
+      ['an empty key', '/d/'],
     ])('%s', async (_, path) => {
       // Act
       const res = await rawRequest(stack.endpoints.edge, path, { authorization: `Bearer ${token}` });

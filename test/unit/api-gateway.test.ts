@@ -195,6 +195,46 @@ describe('LocalRestApi: the Lambda proxy event', () => {
   });
 });
 
+describe('LocalRestApi: one trailing slash, as a REST API routes it', () => {
+  const seen: APIGatewayProxyEvent[] = [];
+  const rest = new LocalRestApi({
+    region: 'us-east-1',
+    authorizer: async () => allow(),
+    routes: [
+      {
+        methods: ['GET'],
+        resource: '/d',
+        authorize: true,
+        handler: async (event) => {
+          seen.push(event);
+          return { statusCode: 200, body: 'ok' };
+        },
+      },
+    ],
+  });
+
+  it.each(['/d', '/d/'])('routes %s to the resource /d, with no path parameters', async (path) => {
+    // Prepare
+    seen.length = 0;
+
+    // Act
+    const res = await rest.handle(request(path));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(seen[0]?.resource).toBe('/d');
+    expect(seen[0]?.pathParameters).toBeNull();
+  });
+
+  it.each(['/d//', '/dx', '/d/a'])('answers %s 404: only one trailing slash is ignored', async (path) => {
+    // Act
+    const res = await rest.handle(request(path));
+
+    // Assess
+    expect(res.statusCode).toBe(404);
+  });
+});
+
 describe('LocalRestApi: query parameter names', () => {
   it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])(
     'passes a parameter named %s on like any other',
