@@ -53,12 +53,33 @@ export class CdnSigner implements Signer {
   }
 
   sign({ key, contentDisposition }: SignInput, { expiresAt }: SigningWindow): string {
-    return getSignedUrl({
+    const signed = getSignedUrl({
       url: `${this.#base}${encodeKeyPath(key)}?response-content-disposition=${encodeURIComponent(contentDisposition)}`,
       keyPairId: this.#keyPairId,
       // The signer accepts any key createSign understands; its type only says string.
       privateKey: this.#privateKey as unknown as string,
       dateLessThan: expiresAt,
     });
+    return inContractOrder(signed);
   }
+}
+
+/**
+ * The signer appends `Expires`, `Key-Pair-Id`, `Signature`; the contract lists them as
+ * `Expires`, `Signature`, `Key-Pair-Id`. CloudFront reads them in any order; the URL keeps
+ * the documented one. Each is taken and put back exactly as the signer encoded it (the
+ * percent-encoded filename before them holds no raw `&`); a URL of any other shape is left
+ * as the signer made it.
+ */
+function inContractOrder(signed: string): string {
+  const at = signed.lastIndexOf('&Expires=');
+  const params = new Map(
+    signed
+      .slice(at + 1)
+      .split('&')
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const),
+  );
+  const ordered = ['Expires', 'Signature', 'Key-Pair-Id'].map((name) => params.get(name));
+  if (at < 0 || params.size !== 3 || ordered.includes(undefined)) return signed;
+  return `${signed.slice(0, at)}&${ordered.join('&')}`;
 }

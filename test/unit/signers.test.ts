@@ -420,8 +420,9 @@ describe('CdnSigner', () => {
     expect([...url.searchParams.keys()].sort()).toEqual(
       ['Expires', 'Key-Pair-Id', 'Signature', 'response-content-disposition'].sort(),
     );
+    // The order the contract writes: response-content-disposition, Expires, Signature, Key-Pair-Id.
     expect(signed).toMatch(
-      /^https:\/\/d111\.cloudfront\.net\/files\/[^?]+\?response-content-disposition=[^&]+&/,
+      /^https:\/\/d111\.cloudfront\.net\/files\/[^?]+\?response-content-disposition=[^&]+&Expires=\d+&Signature=[A-Za-z0-9~_-]+&Key-Pair-Id=K1$/,
     );
     expect(signed).not.toMatch(/[\s"<>\\]/);
     expect(cloudFrontValid(signed, publicKey)).toBe(true);
