@@ -32,19 +32,25 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
 
 /**
  * The caller's token: `Authorization: Bearer <jwt>`, or else the cookie `cookieName`.
- * An Authorization header that is present but not a Bearer credential is rejected rather
- * than silently ignored.
+ * A Bearer credential that is malformed is rejected, never passed over for the cookie. A
+ * credential of another scheme is not meant for Signet (a browser sends `Basic` to every
+ * page of a site behind HTTP authentication), so the cookie is read behind it.
  */
 export function extractToken(headers: Headers, cookieName: string): string {
   const authorization = header(headers, 'authorization');
-  if (authorization !== undefined) {
-    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
-    if (!match?.[1]) throw new UnauthorizedError('the Authorization header is not a Bearer token');
+  if (authorization !== undefined && /^\s*Bearer(\s|$)/i.test(authorization)) {
+    const match = /^\s*Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
+    if (!match?.[1])
+      throw new UnauthorizedError('the Authorization header is not a well-formed Bearer token');
     return match[1];
   }
   const cookie = readCookie(header(headers, 'cookie'), cookieName);
-  if (cookie === undefined) throw new UnauthorizedError('no token: send Authorization: Bearer or a cookie');
-  return cookie;
+  if (cookie !== undefined) return cookie;
+  throw new UnauthorizedError(
+    authorization === undefined
+      ? 'no token: send Authorization: Bearer or a cookie'
+      : 'the Authorization header is not a Bearer token, and no token cookie was sent',
+  );
 }
 
 /** jose codes that mean "this token is not acceptable": a 401. */

@@ -186,6 +186,17 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
     },
   );
 
+  it('the cookie counts behind a Basic credential, as a browser on a password-protected site sends both', async () => {
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(KEY, { via: 's3' }), {
+      headers: { authorization: 'Basic ZGV2LXVzZXI6cGFzcw==', cookie: `signet_token=${token}` },
+    });
+
+    // Assess
+    expect(res.status).toBe(302);
+    expect((await follow(res.headers.get('location') as string)).body.toString('utf8')).toBe(BODY);
+  });
+
   it.each(VIAS)('via=%s: two requests in one signing window get the very same Location', async (via) => {
     // Prepare
     await awaitFreshWindow(60, 3000);

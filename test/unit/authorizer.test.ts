@@ -292,18 +292,50 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
   });
 
   it.each([
+    ['a bare "Bearer"', 'Bearer'],
+    ['two tokens', 'Bearer a.b.c d.e.f'],
+    ['a token with a stray quote', 'Bearer "a.b.c"'],
+  ])(
+    'refuses a malformed Bearer header (%s) even with a valid cookie behind it',
+    async (_, authorization) => {
+      // Prepare
+      const token = await sign(claims());
+
+      // Act
+      const outcome = await run(
+        authorizer(remoteKeys()),
+        event({ Authorization: authorization, Cookie: `signet_token=${token}` }),
+      );
+
+      // Assess
+      expectUnauthorized(outcome);
+    },
+  );
+
+  it.each([
     ['Basic', 'Basic dXNlcjpwYXNz'],
     ['Token', 'Token abc'],
     ['a bare token', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'],
-  ])('refuses a %s Authorization header even with a valid cookie', async (_, authorization) => {
-    // Prepare
-    const token = await sign(claims());
+  ])(
+    'reads the cookie behind a %s Authorization header, which is not meant for Signet',
+    async (_, authorization) => {
+      // Prepare
+      const token = await sign(claims());
 
+      // Act
+      const result = await authorizer(remoteKeys())(
+        event({ Authorization: authorization, Cookie: `signet_token=${token}` }),
+      );
+
+      // Assess
+      expect(result.principalId).toBe('alice');
+      expect(result.policyDocument.Statement[0]?.Effect).toBe('Allow');
+    },
+  );
+
+  it('refuses a Basic Authorization header with no cookie', async () => {
     // Act
-    const outcome = await run(
-      authorizer(remoteKeys()),
-      event({ Authorization: authorization, Cookie: `signet_token=${token}` }),
-    );
+    const outcome = await run(authorizer(remoteKeys()), event({ Authorization: 'Basic dXNlcjpwYXNz' }));
 
     // Assess
     expectUnauthorized(outcome);

@@ -109,6 +109,18 @@ describe('extractToken', () => {
     expect(token).toBe('c.d.e');
   });
 
+  it.each([
+    ['Basic credentials', 'Basic dXNlcjpwYXNz'],
+    ['a Digest credential', 'Digest username="u", realm="r"'],
+    ['an empty Authorization', ''],
+  ])('reads the cookie behind %s, which are not meant for Signet', (_, authorization) => {
+    // Act
+    const token = extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
+
+    // Assess
+    expect(token).toBe('c.d.e');
+  });
+
   it('prefers the Authorization header to the cookie', () => {
     // Act
     const token = extractToken(
@@ -123,7 +135,11 @@ describe('extractToken', () => {
   it.each([
     ['no headers', null],
     ['no credential', { accept: '*/*' }],
-    ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz', cookie: 'signet_token=a.b.c' }],
+    ['Basic credentials and no cookie', { authorization: 'Basic dXNlcjpwYXNz' }],
+    [
+      'a malformed Bearer with a cookie behind it',
+      { authorization: 'Bearer a b', cookie: 'signet_token=a.b.c' },
+    ],
     ['an empty Authorization', { authorization: '' }],
     ['a bare "Bearer"', { authorization: 'Bearer' }],
     ['two tokens', { authorization: 'Bearer a.b.c d.e.f' }],
