@@ -213,6 +213,8 @@ describe.each(VIAS)('awkward keys, via=%s', (via) => {
     'public/tilde~!,[x].txt',
     'public/deep/er/and/deeper/é.txt',
     'public/ünicode-NFD-u\u0308.txt',
+    'public/what? #1.txt',
+    'public/hash#?query=1&x.txt',
   ];
 
   beforeAll(async () => {

@@ -587,6 +587,16 @@ describe('local S3: conditional reads, as S3 answers them', () => {
     ['If-None-Match with another ETag', 200, () => ({ 'if-none-match': '"other"' })],
     ['If-Modified-Since after the change', 304, () => ({ 'if-modified-since': later() })],
     ['If-Modified-Since before the change', 200, () => ({ 'if-modified-since': earlier() })],
+    [
+      'If-Modified-Since the very Last-Modified',
+      304,
+      () => ({ 'if-modified-since': lastModified.toUTCString() }),
+    ],
+    [
+      'If-Unmodified-Since the very Last-Modified',
+      200,
+      () => ({ 'if-unmodified-since': lastModified.toUTCString() }),
+    ],
     // Not HTTP-dates: RFC 9110 says to ignore them (Date.parse would read a year or a number).
     ['If-Modified-Since "2030"', 200, () => ({ 'if-modified-since': '2030' })],
     ['If-Modified-Since "not a date 2030"', 200, () => ({ 'if-modified-since': 'not a date 2030' })],

@@ -345,18 +345,19 @@ describe('HEAD /d/{key}', () => {
   // the local edge send no body for HEAD, and the body kept here keeps Content-Length that of
   // GET (RFC 9110 §8.6). The wire (no body, same Content-Length) is pinned end to end.
   it.each([
-    ['a redirect', {}],
-    ['a JSON answer', { headers: { Accept: 'application/json' } }],
-    ['a 400', { query: { via: 'ftp' } }],
-    ['a 401', { authorizer: null }],
-    ['a 403 insufficient_scope', { authorizer: { sub: 'alice', scope: '' } }],
-    ['a 403', { key: 'users/bob/a.pdf' }],
-  ] as const)('answers %s exactly as GET does', async (_, request) => {
+    ['a redirect', {}, 302],
+    ['a JSON answer', { headers: { Accept: 'application/json' } }, 200],
+    ['a 400', { query: { via: 'ftp' } }, 400],
+    ['a 401', { authorizer: null }, 401],
+    ['a 403 insufficient_scope', { authorizer: { sub: 'alice', scope: '' } }, 403],
+    ['a 403', { key: 'users/bob/a.pdf' }, 403],
+  ] as const)('answers %s exactly as GET does', async (_, request, status) => {
     // Act
     const get = await handler(event({ ...request, method: 'GET' }));
     const head = await handler(event({ ...request, method: 'HEAD' }));
 
     // Assess
+    expect(head.statusCode).toBe(status);
     expect(head).toEqual(get);
   });
 

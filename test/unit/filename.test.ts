@@ -70,6 +70,22 @@ describe('sanitizeFilename', () => {
   });
 });
 
+describe('truncation and the extension', () => {
+  it.each([
+    ['.docx', true],
+    ['.jpeg', true],
+    [`.${'x'.repeat(15)}`, true], // 16 characters with the dot: the longest kept
+    [`.${'x'.repeat(16)}`, false], // 17: part of the name, cut like the rest
+  ])('keeps %s at the end of a name cut to 255 bytes: %s', (ext, kept) => {
+    // Act
+    const name = sanitizeFilename(`${'a'.repeat(300)}${ext}`) ?? '';
+
+    // Assess
+    expect(bytes(name)).toBe(255);
+    expect(name.endsWith(ext)).toBe(kept);
+  });
+});
+
 describe('decodeMetadataValue', () => {
   it.each([
     ['plain ASCII', 'report.pdf', 'report.pdf'],

@@ -394,7 +394,7 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
   let endlessClosed: Promise<number> = Promise.resolve(0);
 
   beforeAll(async () => {
-    // A stand-in bucket: one object, a key S3 refuses (400), a failing one (500) and one
+    // A stand-in bucket: one object, a key S3 refuses (400), one it hides (403), a failing one (500) and one
     // that streams until the edge lets go of it.
     origin = createServer((req, res) => {
       if (req.url === '/signet-test/endless.bin') {
@@ -412,6 +412,8 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
         );
       } else if (req.url === '/signet-test/refused.txt') res.writeHead(400).end('<Error/>');
       else if (req.url === '/signet-test/broken.txt') res.writeHead(500).end('<Error/>');
+      // S3 without s3:ListBucket on the origin's role: a missing key is a 403.
+      else if (req.url === '/signet-test/unlisted.txt') res.writeHead(403).end('<Error/>');
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
     });
     await new Promise<void>((done) => origin.listen(0, '127.0.0.1', done));
@@ -514,6 +516,7 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
 
   it.each([
     ['passes an origin 400 on as a 400', 'refused.txt', 400],
+    ['answers an origin 403 (a missing key, without s3:ListBucket) with 404', 'unlisted.txt', 404],
     ['answers an origin 500 with 502', 'broken.txt', 502],
   ])('%s', async (_, key, status) => {
     // Prepare

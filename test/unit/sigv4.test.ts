@@ -267,6 +267,29 @@ describe('verifySigV4', () => {
       }
     });
 
+    it('a credential scope dated another day than X-Amz-Date', async () => {
+      const otherDay = (text: string) => text.replace(/(AKID[^/]*\/)\d{8}/, '$119990101');
+      const presigned = await presign();
+      const credential = new URLSearchParams(presigned.rawUrl.split('?')[1]).get('X-Amz-Credential') ?? '';
+      const header = await sign();
+
+      const query = verifySigV4(
+        replaceParam(presigned, 'X-Amz-Credential', encodeURIComponent(otherDay(credential))),
+        options,
+      );
+      const inHeader = verifySigV4(
+        {
+          ...header,
+          headers: { ...header.headers, authorization: otherDay(header.headers.authorization as string) },
+        },
+        options,
+      );
+
+      expect(otherDay(credential)).not.toBe(credential);
+      expect(query).toMatchObject({ ok: false, code: 'AuthorizationQueryParametersError' });
+      expect(inHeader).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
+    });
+
     it('an expired presigned URL', async () => {
       const result = verifySigV4(await presign({}, new Date(NOW.getTime() - 301_000)), options);
       expect(result).toEqual({ ok: false, code: 'AccessDenied', message: 'Request has expired' });
@@ -335,6 +358,26 @@ describe('verifySigV4', () => {
         options,
       );
       expect(result).toMatchObject({ ok: false, code: 'AuthorizationQueryParametersError' });
+    });
+
+    it('a presigned URL that does not sign host, though correctly signed otherwise', async () => {
+      // Range signed in its place, so the list of signed headers is well formed.
+      const request = prepare({
+        headers: { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', range: 'bytes=0-1' },
+      });
+      const signed = toWire(
+        await signer().presign(request, {
+          signingDate: NOW,
+          expiresIn: 300,
+          unsignableHeaders: new Set(['host']),
+        }),
+      );
+
+      expect(new URLSearchParams(signed.rawUrl.split('?')[1]).get('X-Amz-SignedHeaders')).toBe('range');
+      expect(verifySigV4(signed, options)).toMatchObject({
+        ok: false,
+        code: 'AuthorizationQueryParametersError',
+      });
     });
 
     it.each([['host;constructor'], ['__proto__;host'], ['host;tostring']])(

@@ -144,6 +144,7 @@ describe('extractToken', () => {
     ['a bare "Bearer"', { authorization: 'Bearer' }],
     ['two tokens', { authorization: 'Bearer a.b.c d.e.f' }],
     ['the wrong cookie', { cookie: 'other=a.b.c' }],
+    ['a cookie whose name only ends with the name', { cookie: 'xsignet_token=a.b.c' }],
   ])('rejects %s', (_, headers) => {
     // Act
     const extract = () => extractToken(headers, 'signet_token');
