@@ -235,9 +235,10 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  // Powertools reads this one itself, but takes a typo for INFO without a word: check it here.
+  // Powertools reads this one itself, as written (upper case), and takes anything else,
+  // "debug" included, for INFO without a word: check it here.
   const logLevel = optional(env, 'POWERTOOLS_LOG_LEVEL');
-  if (logLevel !== undefined && !Object.hasOwn(LogLevelThreshold, logLevel.toUpperCase())) {
+  if (logLevel !== undefined && !Object.hasOwn(LogLevelThreshold, logLevel)) {
     fail('POWERTOOLS_LOG_LEVEL', logLevel, `expected one of ${Object.keys(LogLevelThreshold).join(', ')}`);
   }
 

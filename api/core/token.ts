@@ -31,15 +31,22 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
 }
 
 /**
+ * A credential of a scheme other than Bearer (RFC 9110 §11.4): a scheme name, without the
+ * dots of a JWT, then a space and its credentials, as in `Basic dXNlcjpwYXNz`.
+ */
+const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
+
+/**
  * The caller's token: `Authorization: Bearer <jwt>`, or else the cookie `cookieName`.
- * A Bearer credential that is malformed is rejected, never passed over for the cookie. A
- * credential of another scheme is not meant for Signet (a browser sends `Basic` to every
- * page of a site behind HTTP authentication), so the cookie is read behind it.
+ * Anything else in `Authorization` that could be a try at a Bearer token (`Bearer<jwt>`,
+ * `Bearer: <jwt>`, a bare JWT) is rejected, never passed over for the cookie, which may
+ * name someone else. A credential of another scheme is not meant for Signet (a browser
+ * sends `Basic` to every page of a site behind HTTP authentication): the cookie is read.
  */
 export function extractToken(headers: Headers, cookieName: string): string {
-  const authorization = header(headers, 'authorization');
-  if (authorization !== undefined && /^\s*Bearer(\s|$)/i.test(authorization)) {
-    const match = /^\s*Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
+  const authorization = header(headers, 'authorization')?.trim();
+  if (authorization && !OTHER_SCHEME.test(authorization)) {
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
     if (!match?.[1])
       throw new UnauthorizedError('the Authorization header is not a well-formed Bearer token');
     return match[1];
@@ -47,9 +54,9 @@ export function extractToken(headers: Headers, cookieName: string): string {
   const cookie = readCookie(header(headers, 'cookie'), cookieName);
   if (cookie !== undefined) return cookie;
   throw new UnauthorizedError(
-    authorization === undefined
-      ? 'no token: send Authorization: Bearer or a cookie'
-      : 'the Authorization header is not a Bearer token, and no token cookie was sent',
+    authorization
+      ? 'the Authorization header is not a Bearer token, and no token cookie was sent'
+      : 'no token: send Authorization: Bearer or a cookie',
   );
 }
 

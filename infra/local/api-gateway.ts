@@ -7,6 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type GatewayResponseType, gatewayResponse } from '../gateway-responses.ts';
+import { queryPairs } from './http.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type AuthorizerHandler = (
@@ -119,23 +120,14 @@ function multi(headers: HttpRequest['headers']): Record<string, string[]> {
 }
 
 function parseQuery(
-  raw: string,
+  rawUrl: string,
 ): { single: Record<string, string>; multi: Record<string, string[]> } | undefined {
+  const pairs = queryPairs(rawUrl);
+  if (!pairs) return undefined;
   // No prototype: a parameter named `constructor` or `__proto__` is just a parameter.
   const singleValues: Record<string, string> = Object.create(null);
   const multiValues: Record<string, string[]> = Object.create(null);
-  if (!raw) return { single: singleValues, multi: multiValues };
-  for (const pair of raw.split('&')) {
-    if (!pair) continue;
-    const eq = pair.indexOf('=');
-    let name: string;
-    let value: string;
-    try {
-      name = decodeURIComponent(eq === -1 ? pair : pair.slice(0, eq));
-      value = eq === -1 ? '' : decodeURIComponent(pair.slice(eq + 1));
-    } catch {
-      return undefined;
-    }
+  for (const [name, value] of pairs) {
     singleValues[name] = value;
     multiValues[name] = [...(multiValues[name] ?? []), value];
   }
@@ -197,7 +189,7 @@ export class LocalRestApi {
   async handle(request: HttpRequest): Promise<HttpResponse> {
     const queryAt = request.rawUrl.indexOf('?');
     const rawPath = queryAt === -1 ? request.rawUrl : request.rawUrl.slice(0, queryAt);
-    const query = parseQuery(queryAt === -1 ? '' : request.rawUrl.slice(queryAt + 1));
+    const query = parseQuery(request.rawUrl);
     if (!query) return gateway('DEFAULT_4XX');
 
     let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;

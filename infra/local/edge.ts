@@ -69,16 +69,22 @@ function problem(
 /** What Node's HTTP parser reports, as the answer Node itself would send (but in problem+json). */
 const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'header-too-large', 'the request headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'content-too-large', 'the chunk extensions are too large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
 };
+
+/** The response under way on each connection, if any. */
+const responses = new WeakMap<Duplex, ServerResponse>();
 
 /**
  * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
  * never reaches a handler; Node answers it with a bare status line. The edge answers it in
- * problem+json like every other error, then closes the connection, as Node does.
+ * problem+json like every other error, then closes the connection, as Node does. Where an
+ * answer has already begun on the connection (a download, say), it is closed without a
+ * word: a second answer would land inside the first.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  if (error.code === 'ECONNRESET' || !socket.writable || responses.get(socket)?.headersSent) {
     socket.destroy();
     return;
   }
@@ -93,6 +99,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
       `Cache-Control: private, no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `Connection: close\r\n\r\n${body}`,
+    // The server allows half-open sockets: close it for good once the answer is out.
+    () => socket.destroy(),
   );
 }
 
@@ -378,6 +386,10 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   }
 
   const server = createServer((req, res) => {
+    responses.set(req.socket, res);
+    res.on('close', () => {
+      if (responses.get(req.socket) === res) responses.delete(req.socket);
+    });
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?', 1)[0] ?? '/';
     const route =

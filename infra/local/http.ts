@@ -22,3 +22,27 @@ export function listen(server: Server, port: number): Promise<void> {
     });
   });
 }
+
+/**
+ * The query of a raw request URL (after its first `?`) as decoded name/value pairs, in
+ * order; undefined when a percent-escape is malformed. `+` is a plus, as S3 and API Gateway
+ * read it, not a space.
+ */
+export function queryPairs(rawUrl: string): [string, string][] | undefined {
+  const at = rawUrl.indexOf('?');
+  if (at < 0) return [];
+  try {
+    return rawUrl
+      .slice(at + 1)
+      .split('&')
+      .filter((part) => part !== '')
+      .map((part) => {
+        const eq = part.indexOf('=');
+        return eq < 0
+          ? [decodeURIComponent(part), '']
+          : [decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1))];
+      });
+  } catch {
+    return undefined;
+  }
+}

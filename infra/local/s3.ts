@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { HOP_BY_HOP } from './http.ts';
+import { HOP_BY_HOP, queryPairs } from './http.ts';
 import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
@@ -453,9 +453,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         ? [
             ...Object.entries(req.headers),
             ...trailers,
-            ...[...new URLSearchParams(rawUrl.split('?')[1] ?? '')].map(
-              ([name, value]) => [name.toLowerCase(), value] as const,
-            ),
+            // Read as the signature check read them (verified, so well-formed).
+            ...(queryPairs(rawUrl) ?? []).map(([name, value]) => [name.toLowerCase(), value] as const),
           ].filter(([name]) => name.startsWith('x-amz-checksum-'))
         : [];
     if (checksums.length > 0) {

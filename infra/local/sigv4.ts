@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { queryPairs } from './http.ts';
 
 export type SigV4ErrorCode =
   | 'AccessDenied'
@@ -91,23 +92,6 @@ function parseAmzDate(value: string | undefined): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/** Query parameters, decoded, in order; undefined when a percent-escape is malformed. */
-function parseQuery(query: string): [string, string][] | undefined {
-  try {
-    return query
-      .split('&')
-      .filter((part) => part !== '')
-      .map((part) => {
-        const eq = part.indexOf('=');
-        return eq < 0
-          ? [decodeURIComponent(part), '']
-          : [decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1))];
-      });
-  } catch {
-    return undefined;
-  }
-}
-
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 
@@ -121,7 +105,7 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
   const now = options.now.getTime();
   const q = request.rawUrl.indexOf('?');
   const path = (q < 0 ? request.rawUrl : request.rawUrl.slice(0, q)) || '/';
-  const params = parseQuery(q < 0 ? '' : request.rawUrl.slice(q + 1));
+  const params = queryPairs(request.rawUrl);
   if (!params) return fail('AccessDenied', 'Malformed query string');
   const param = (name: string) => params.find(([n]) => n === name)?.[1];
   const isQuery = param('X-Amz-Algorithm') !== undefined;

@@ -291,20 +291,25 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     expect(outcome.reasons).toEqual(['ERR_JWKS_NO_MATCHING_KEY']);
   });
 
-  it.each([
-    ['a bare "Bearer"', 'Bearer'],
-    ['two tokens', 'Bearer a.b.c d.e.f'],
-    ['a token with a stray quote', 'Bearer "a.b.c"'],
+  it.each<[string, (bob: string) => string]>([
+    ['a bare "Bearer"', () => 'Bearer'],
+    ['two tokens', (bob) => `Bearer ${bob} ${bob}`],
+    ['a token with a stray quote', (bob) => `Bearer "${bob}"`],
+    ['no space after Bearer', (bob) => `Bearer${bob}`],
+    ['a colon after Bearer', (bob) => `Bearer: ${bob}`],
+    ['a comma after Bearer', (bob) => `Bearer,${bob}`],
+    ['a bare token', (bob) => bob],
   ])(
-    'refuses a malformed Bearer header (%s) even with a valid cookie behind it',
-    async (_, authorization) => {
-      // Prepare
-      const token = await sign(claims());
+    "refuses a malformed Bearer header (%s), never falling back to another caller's cookie",
+    async (_, header) => {
+      // Prepare: bob's token in the header, alice's in the cookie.
+      const bob = await sign(claims({ sub: 'bob' }));
+      const alice = await sign(claims({ sub: 'alice' }));
 
       // Act
       const outcome = await run(
         authorizer(remoteKeys()),
-        event({ Authorization: authorization, Cookie: `signet_token=${token}` }),
+        event({ Authorization: header(bob), Cookie: `signet_token=${alice}` }),
       );
 
       // Assess
@@ -315,7 +320,7 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
   it.each([
     ['Basic', 'Basic dXNlcjpwYXNz'],
     ['Token', 'Token abc'],
-    ['a bare token', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'],
+    ['AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 Credential=AKID/20261121/us-east-1/s3/aws4_request'],
   ])(
     'reads the cookie behind a %s Authorization header, which is not meant for Signet',
     async (_, authorization) => {

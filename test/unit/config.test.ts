@@ -341,7 +341,7 @@ describe('loadConfig', () => {
     expect(config.jwksUrl.href).toBe(new URL(jwks).href);
   });
 
-  it.each(['debug', 'WARN', 'silent', 'Critical'])('accepts the Powertools log level %s', (level) => {
+  it.each(['DEBUG', 'WARN', 'SILENT', 'CRITICAL'])('accepts the Powertools log level %s', (level) => {
     // Act
     const load = () => loadConfig({ ...BASE, POWERTOOLS_LOG_LEVEL: level });
 
@@ -349,7 +349,8 @@ describe('loadConfig', () => {
     expect(load).not.toThrow();
   });
 
-  it.each(['verbose', 'WARNING', 'constructor', '0'])(
+  // Powertools reads the level as written: "debug" would quietly be INFO.
+  it.each(['debug', 'Warn', 'verbose', 'WARNING', 'constructor', '0'])(
     'rejects the Powertools log level %s by name',
     (level) => {
       // Act

@@ -60,6 +60,45 @@ async function edgeWith(
   });
 }
 
+/**
+ * Writes `raw` on a connection to an edge of its own (with `api`), keeps its own side open,
+ * and reads until the edge ends the connection; also says how many connections the edge
+ * still holds then (it must drop them itself, not leave them half open).
+ */
+async function rawExchange(
+  raw: string,
+  api: () => LocalRestApi | undefined = () => undefined,
+): Promise<{ answer: string; openAfter: number }> {
+  const own = await edgeWith(api);
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ port: Number(new URL(own.url).port), host: '127.0.0.1', allowHalfOpen: true });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => {
+        resolve(text);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+      socket.write(raw);
+    });
+    const openAfter = await new Promise<number>((resolve) => own.server.getConnections((_, n) => resolve(n)));
+    return { answer, openAfter };
+  } finally {
+    own.server.closeAllConnections();
+    await new Promise((done) => own.server.close(done));
+  }
+}
+
+/** The parts of a raw HTTP answer. */
+function splitAnswer(answer: string): { statusLine: string; head: string; body: string } {
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  return { statusLine: head.split('\r\n')[0] ?? '', head, body };
+}
+
 describe('the local edge', () => {
   // The shared edge never gets an API: a test that needs one starts its own edge, so no test
   // depends on another's state and the order does not matter.
@@ -86,38 +125,24 @@ describe('the local edge', () => {
     expect(JSON.parse(res.body)).toMatchObject({ status: 503, title: 'Service Unavailable' });
   });
 
-  /** Writes `raw` on a fresh connection and reads until the edge closes it. */
-  function rawExchange(raw: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(Number(new URL(edge.url).port), '127.0.0.1');
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.end(raw);
-    });
-  }
-
   it.each([
     ['a header line with no colon', 'GET /d/a.txt HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
     ['a malformed request line', 'GET\r\n\r\n', 400],
     ['headers over 16 KB', `GET /d/a.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
   ])('answers %s (refused by the HTTP parser) in problem+json, then closes', async (_, raw, status) => {
     // Act
-    const answer = await rawExchange(raw);
+    const { answer, openAfter } = await rawExchange(raw);
 
     // Assess
-    const [head = '', body = ''] = answer.split('\r\n\r\n');
-    expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    const { statusLine, head, body } = splitAnswer(answer);
+    expect(statusLine).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
     expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
     expect(JSON.parse(body)).toMatchObject({
       status,
       type: expect.stringMatching(/^https:\/\/signet\.dev\/problems\//),
     });
+    expect(openAfter).toBe(0);
   });
 
   it('rejects a /files/ URL with no valid signature with 403 problem+json', async () => {
@@ -247,6 +272,20 @@ describe('the local edge: request bodies and repeated headers', () => {
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(res.body)).toMatchObject({ status: 403, detail: expect.stringContaining('body') });
     expect(seen).toEqual([]);
+  });
+
+  it('answers chunk extensions over 16 KB (refused by the HTTP parser) 413 in problem+json, then closes', async () => {
+    // Act: the API reads the body before it answers, so the parser meets the extension.
+    const { answer, openAfter } = await rawExchange(
+      `POST /links HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n1;${'a'.repeat(20_000)}\r\n`,
+      () => api,
+    );
+
+    // Assess
+    const { statusLine, body } = splitAnswer(answer);
+    expect(statusLine).toMatch(/^HTTP\/1.1 413 /);
+    expect(JSON.parse(body)).toMatchObject({ status: 413 });
+    expect(openAfter).toBe(0);
   });
 
   it('answers a GET with Content-Length: 0 as any GET', async () => {
@@ -554,6 +593,34 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
 
     // Assess
     expect(typeof sent).toBe('number');
+  });
+
+  it('drops a connection that sends garbage mid-download, writing nothing into the file', async () => {
+    // Prepare: a download under way on a raw connection.
+    const { signed } = await edgeWithFunctions();
+    const url = new URL(signed('endless.bin'));
+    const socket = connect(Number(url.port), '127.0.0.1');
+    const received: Buffer[] = [];
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+    await new Promise<void>((done) => {
+      const started = () => {
+        if (Buffer.concat(received).length > 1024) done();
+        else socket.once('data', started);
+      };
+      socket.once('data', started);
+    });
+
+    // Act: an unparseable second request on the same connection.
+    socket.write('GARBAGE\r\n\r\n');
+    await closed;
+
+    // Assess: one answer only, the download; no problem+json inside its bytes.
+    const text = Buffer.concat(received).toString('latin1');
+    expect(text.startsWith('HTTP/1.1 200 ')).toBe(true);
+    expect(text.indexOf('HTTP/1.1', 1)).toBe(-1);
+    expect(text).not.toContain('problem+json');
   });
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])(

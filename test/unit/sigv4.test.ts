@@ -286,8 +286,10 @@ describe('verifySigV4', () => {
       );
 
       expect(otherDay(credential)).not.toBe(credential);
-      expect(query).toMatchObject({ ok: false, code: 'AuthorizationQueryParametersError' });
-      expect(inHeader).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
+      // Refused for the scope, before any signature is compared.
+      const scope = { ok: false, message: 'Error parsing the credential scope' };
+      expect(query).toMatchObject({ ...scope, code: 'AuthorizationQueryParametersError' });
+      expect(inHeader).toMatchObject({ ...scope, code: 'SignatureDoesNotMatch' });
     });
 
     it('an expired presigned URL', async () => {

@@ -142,6 +142,12 @@ describe('extractToken', () => {
     ],
     ['an empty Authorization', { authorization: '' }],
     ['a bare "Bearer"', { authorization: 'Bearer' }],
+    [
+      '"Bearer" run into its token, with a cookie',
+      { authorization: 'Bearera.b.c', cookie: 'signet_token=c.d.e' },
+    ],
+    ['a bare token, with a cookie', { authorization: 'a.b.c', cookie: 'signet_token=c.d.e' }],
+    ['a scheme name with dots, with a cookie', { authorization: 'a.b.c d', cookie: 'signet_token=c.d.e' }],
     ['two tokens', { authorization: 'Bearer a.b.c d.e.f' }],
     ['the wrong cookie', { cookie: 'other=a.b.c' }],
     ['a cookie whose name only ends with the name', { cookie: 'xsignet_token=a.b.c' }],
