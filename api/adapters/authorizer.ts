@@ -37,7 +37,7 @@ export function stageWildcard(methodArn: string): string {
 export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     try {
-      const token = extractToken(event.headers, config.cookieName);
+      const token = extractToken(event.headers, config.cookieName, event.multiValueHeaders);
       const { principal } = await verifyToken(token, keys, config);
       return {
         principalId: principal.sub,

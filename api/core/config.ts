@@ -235,11 +235,13 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  // Powertools reads this one itself, as written (upper case), and takes anything else,
-  // "debug" included, for INFO without a word: check it here.
-  const logLevel = optional(env, 'POWERTOOLS_LOG_LEVEL');
+  // Powertools reads this one itself (or LOG_LEVEL when it is unset), as written (upper
+  // case), and takes anything else, "debug" included, for INFO without a word: check it here.
+  const logLevelName =
+    optional(env, 'POWERTOOLS_LOG_LEVEL') === undefined ? 'LOG_LEVEL' : 'POWERTOOLS_LOG_LEVEL';
+  const logLevel = optional(env, logLevelName);
   if (logLevel !== undefined && !Object.hasOwn(LogLevelThreshold, logLevel)) {
-    fail('POWERTOOLS_LOG_LEVEL', logLevel, `expected one of ${Object.keys(LogLevelThreshold).join(', ')}`);
+    fail(logLevelName, logLevel, `expected one of ${Object.keys(LogLevelThreshold).join(', ')}`);
   }
 
   return Object.freeze({

@@ -5,7 +5,7 @@ import { type Principal, scopesFromClaims } from './keys.ts';
 
 type Headers = Readonly<Record<string, string | undefined>> | null | undefined;
 
-function header(headers: Headers, name: string): string | undefined {
+function header<T>(headers: Readonly<Record<string, T>> | null | undefined, name: string): T | undefined {
   if (!headers) return undefined;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name) return value;
@@ -35,17 +35,26 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
  * dots of a JWT, then a space and its credentials, as in `Basic dXNlcjpwYXNz`.
  */
 const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
+/** Still a try at a token: a JWT under another name (`JWT <jwt>`), or a Bearer joined in. */
+const TOKEN_INSIDE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
+
+type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
 
 /**
  * The caller's token: `Authorization: Bearer <jwt>`, or else the cookie `cookieName`.
- * Anything else in `Authorization` that could be a try at a Bearer token (`Bearer<jwt>`,
- * `Bearer: <jwt>`, a bare JWT) is rejected, never passed over for the cookie, which may
- * name someone else. A credential of another scheme is not meant for Signet (a browser
- * sends `Basic` to every page of a site behind HTTP authentication): the cookie is read.
+ * Anything else in `Authorization` that could be a try at a token (`Bearer<jwt>`,
+ * `Bearer: <jwt>`, a bare JWT, `JWT <jwt>`, `Basic x, Bearer <jwt>`), and a second
+ * `Authorization` header, is rejected, never passed over for the cookie, which may name
+ * someone else. A credential of another scheme is not meant for Signet (a browser sends
+ * `Basic` to every page of a site behind HTTP authentication): the cookie is read.
  */
-export function extractToken(headers: Headers, cookieName: string): string {
+export function extractToken(headers: Headers, cookieName: string, multiValueHeaders?: MultiHeaders): string {
+  // One credential per request (RFC 9110 §11.6.2); the gateway would pass on only the last.
+  if ((header(multiValueHeaders, 'authorization')?.length ?? 0) > 1) {
+    throw new UnauthorizedError('the request holds more than one Authorization header');
+  }
   const authorization = header(headers, 'authorization')?.trim();
-  if (authorization && !OTHER_SCHEME.test(authorization)) {
+  if (authorization && (!OTHER_SCHEME.test(authorization) || TOKEN_INSIDE.test(authorization))) {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
     if (!match?.[1])
       throw new UnauthorizedError('the Authorization header is not a well-formed Bearer token');

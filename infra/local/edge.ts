@@ -73,8 +73,14 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>>
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
 };
 
-/** The response under way on each connection, if any. */
-const responses = new WeakMap<Duplex, ServerResponse>();
+/** The responses under way on each connection (pipelined requests queue several). */
+const responses = new WeakMap<Duplex, Set<ServerResponse>>();
+
+/** Whether an answer on this connection has begun and not yet been handed over whole. */
+function answerBegun(socket: Duplex): boolean {
+  for (const res of responses.get(socket) ?? []) if (res.headersSent && !res.writableEnded) return true;
+  return false;
+}
 
 /**
  * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
@@ -84,7 +90,7 @@ const responses = new WeakMap<Duplex, ServerResponse>();
  * word: a second answer would land inside the first.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || responses.get(socket)?.headersSent) {
+  if (error.code === 'ECONNRESET' || !socket.writable || answerBegun(socket)) {
     socket.destroy();
     return;
   }
@@ -386,10 +392,9 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   }
 
   const server = createServer((req, res) => {
-    responses.set(req.socket, res);
-    res.on('close', () => {
-      if (responses.get(req.socket) === res) responses.delete(req.socket);
-    });
+    const live = responses.get(req.socket) ?? new Set();
+    responses.set(req.socket, live.add(res));
+    res.on('close', () => live.delete(res));
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?', 1)[0] ?? '/';
     const route =

@@ -197,6 +197,18 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
     expect((await follow(res.headers.get('location') as string)).body.toString('utf8')).toBe(BODY);
   });
 
+  it('two Authorization headers are a 401, even with the last one Basic and a cookie behind it', async () => {
+    // Act
+    const res = await rawRequest(stack.endpoints.edge, downloadPath(KEY, { via: 's3' }), {
+      authorization: [`Bearer ${await stack.token({ sub: 'bob' })}`, 'Basic ZGV2LXVzZXI6cGFzcw=='],
+      cookie: `signet_token=${token}`,
+    });
+
+    // Assess
+    expect(res.status).toBe(401);
+    expectProblem(401, res.headers['content-type'] as string, res.body);
+  });
+
   it.each(VIAS)('via=%s: two requests in one signing window get the very same Location', async (via) => {
     // Prepare
     await awaitFreshWindow(60, 3000);

@@ -132,7 +132,7 @@ export interface RawResponse {
 export function rawRequest(
   origin: string,
   path: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | string[]> = {},
   method = 'GET',
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(origin);

@@ -299,6 +299,10 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     ['a colon after Bearer', (bob) => `Bearer: ${bob}`],
     ['a comma after Bearer', (bob) => `Bearer,${bob}`],
     ['a bare token', (bob) => bob],
+    ['a JWT under another scheme name', (bob) => `JWT ${bob}`],
+    ['a Token scheme holding a JWT', (bob) => `Token ${bob}`],
+    ['a misspelt Bearer', (bob) => `Bearers ${bob}`],
+    ['a Bearer joined to a Basic credential', (bob) => `Basic dXNlcjpwYXNz, Bearer ${bob}`],
   ])(
     "refuses a malformed Bearer header (%s), never falling back to another caller's cookie",
     async (_, header) => {
@@ -337,6 +341,25 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
       expect(result.policyDocument.Statement[0]?.Effect).toBe('Allow');
     },
   );
+
+  it("refuses two Authorization headers, never reading another caller's cookie", async () => {
+    // Prepare: Bearer bob then Basic, as the gateway hands them on (the last in headers).
+    const bob = await sign(claims({ sub: 'bob' }));
+    const alice = await sign(claims({ sub: 'alice' }));
+    const twoHeaders = {
+      ...event({ Authorization: 'Basic dXNlcjpwYXNz', Cookie: `signet_token=${alice}` }),
+      multiValueHeaders: {
+        Authorization: [`Bearer ${bob}`, 'Basic dXNlcjpwYXNz'],
+        Cookie: [`signet_token=${alice}`],
+      },
+    };
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), twoHeaders);
+
+    // Assess
+    expectUnauthorized(outcome);
+  });
 
   it('refuses a Basic Authorization header with no cookie', async () => {
     // Act

@@ -364,6 +364,16 @@ describe('loadConfig', () => {
     },
   );
 
+  it('checks LOG_LEVEL, which Powertools reads when POWERTOOLS_LOG_LEVEL is unset', () => {
+    // Act
+    const alone = () => loadConfig({ ...BASE, LOG_LEVEL: 'debug' });
+    const behind = () => loadConfig({ ...BASE, POWERTOOLS_LOG_LEVEL: 'WARN', LOG_LEVEL: 'debug' });
+
+    // Assess
+    expect(alone).toThrow('LOG_LEVEL is "debug": expected one of');
+    expect(behind).not.toThrow();
+  });
+
   it('returns a frozen object with frozen lists', () => {
     // Act
     const config = loadConfig(BASE);

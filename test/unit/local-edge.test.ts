@@ -595,32 +595,85 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
     expect(typeof sent).toBe('number');
   });
 
-  it('drops a connection that sends garbage mid-download, writing nothing into the file', async () => {
-    // Prepare: a download under way on a raw connection.
-    const { signed } = await edgeWithFunctions();
-    const url = new URL(signed('endless.bin'));
+  /** A raw connection to the edge: what it received so far, and when it closed. */
+  function rawConnection(url: URL) {
     const socket = connect(Number(url.port), '127.0.0.1');
     const received: Buffer[] = [];
     const closed = new Promise<void>((done) => socket.on('close', () => done()));
     socket.on('data', (chunk: Buffer) => received.push(chunk));
-    socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
-    await new Promise<void>((done) => {
-      const started = () => {
-        if (Buffer.concat(received).length > 1024) done();
-        else socket.once('data', started);
-      };
-      socket.once('data', started);
-    });
+    socket.on('error', () => undefined);
+    const text = () => Buffer.concat(received).toString('latin1');
+    const until = (ready: () => boolean) =>
+      new Promise<void>((done) => {
+        const check = () => (ready() ? done() : socket.once('data', check));
+        check();
+      });
+    return { socket, closed, text, until };
+  }
+  const getLine = (url: URL) => `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`;
+
+  it('drops a connection that sends garbage mid-download, writing nothing into the file', async () => {
+    // Prepare: a download under way on a raw connection.
+    const { signed } = await edgeWithFunctions();
+    const url = new URL(signed('endless.bin'));
+    const connection = rawConnection(url);
+    connection.socket.write(getLine(url));
+    await connection.until(() => connection.text().length > 1024);
 
     // Act: an unparseable second request on the same connection.
-    socket.write('GARBAGE\r\n\r\n');
-    await closed;
+    connection.socket.write('GARBAGE\r\n\r\n');
+    await connection.closed;
 
     // Assess: one answer only, the download; no problem+json inside its bytes.
-    const text = Buffer.concat(received).toString('latin1');
+    const text = connection.text();
     expect(text.startsWith('HTTP/1.1 200 ')).toBe(true);
     expect(text.indexOf('HTTP/1.1', 1)).toBe(-1);
     expect(text).not.toContain('problem+json');
+  });
+
+  it('drops it too when a pipelined request, not yet answered, waits behind the download', async () => {
+    // Prepare: the download streams; a second request waits in its viewer-request function.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((done) => {
+      release = done;
+    });
+    const { signed } = await edgeWithFunctions(async (event) => {
+      const request = (event as { request: { uri: string } }).request;
+      if (request.uri.includes('slow')) await gate;
+      request.uri = request.uri.replace('/files/', '/');
+      return request;
+    });
+    const url = new URL(signed('endless.bin'));
+    const connection = rawConnection(url);
+    connection.socket.write(getLine(url));
+    await connection.until(() => connection.text().length > 1024);
+
+    // Act
+    connection.socket.write(`${getLine(new URL(signed('slow.txt')))}GARBAGE\r\n\r\n`);
+    await connection.closed;
+    release();
+
+    // Assess
+    expect(connection.text().indexOf('HTTP/1.1', 1)).toBe(-1);
+    expect(connection.text()).not.toContain('problem+json');
+  });
+
+  it('answers garbage after a finished answer on a kept-alive connection with its 400', async () => {
+    // Prepare
+    const { signed } = await edgeWithFunctions();
+    const url = new URL(signed('a.txt'));
+    const connection = rawConnection(url);
+    connection.socket.write(getLine(url));
+    await connection.until(() => connection.text().includes('hello'));
+
+    // Act
+    connection.socket.write('GARBAGE\r\n\r\n');
+    await connection.closed;
+
+    // Assess
+    expect(connection.text()).toMatch(
+      /^HTTP\/1\.1 200 [\s\S]*hello[\s\S]*HTTP\/1\.1 400 [\s\S]*problem\+json/,
+    );
   });
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])(

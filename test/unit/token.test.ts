@@ -121,6 +121,17 @@ describe('extractToken', () => {
     expect(token).toBe('c.d.e');
   });
 
+  it('refuses two Authorization headers, whatever the last one holds', () => {
+    // Act
+    const extract = () =>
+      extractToken({ authorization: 'Basic eA==', cookie: 'signet_token=c.d.e' }, 'signet_token', {
+        Authorization: ['Bearer a.b.c', 'Basic eA=='],
+      });
+
+    // Assess
+    expect(extract).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+  });
+
   it('prefers the Authorization header to the cookie', () => {
     // Act
     const token = extractToken(
@@ -148,6 +159,14 @@ describe('extractToken', () => {
     ],
     ['a bare token, with a cookie', { authorization: 'a.b.c', cookie: 'signet_token=c.d.e' }],
     ['a scheme name with dots, with a cookie', { authorization: 'a.b.c d', cookie: 'signet_token=c.d.e' }],
+    [
+      'a JWT under another scheme, with a cookie',
+      { authorization: 'JWT eyJa.eyJb.c', cookie: 'signet_token=c.d.e' },
+    ],
+    [
+      'a Bearer joined to Basic, with a cookie',
+      { authorization: 'Basic eA==, Bearer a.b.c', cookie: 'signet_token=c.d.e' },
+    ],
     ['two tokens', { authorization: 'Bearer a.b.c d.e.f' }],
     ['the wrong cookie', { cookie: 'other=a.b.c' }],
     ['a cookie whose name only ends with the name', { cookie: 'xsignet_token=a.b.c' }],
