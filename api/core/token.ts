@@ -5,12 +5,20 @@ import { type Principal, scopesFromClaims } from './keys.ts';
 
 type Headers = Readonly<Record<string, string | undefined>> | null | undefined;
 
-function header<T>(headers: Readonly<Record<string, T>> | null | undefined, name: string): T | undefined {
-  if (!headers) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return value;
+/** Every value of header `name` (any case), in order: several keys may differ in case only. */
+function headerValues<T>(
+  headers: Readonly<Record<string, T | undefined>> | null | undefined,
+  name: string,
+): T[] {
+  const values: T[] = [];
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined && key.toLowerCase() === name) values.push(value);
   }
-  return undefined;
+  return values;
+}
+
+function header(headers: Headers, name: string): string | undefined {
+  return headerValues(headers, name)[0];
 }
 
 /**
@@ -35,8 +43,13 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
  * dots of a JWT, then a space and its credentials, as in `Basic dXNlcjpwYXNz`.
  */
 const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
-/** Still a try at a token: a JWT under another name (`JWT <jwt>`), or a Bearer joined in. */
+/**
+ * Still a try at a token: a JWT under another name (`JWT <jwt>`), or a Bearer joined in
+ * (`Basic x, Bearer <jwt>`). Quoted strings are not looked into: a Digest `uri` or `nonce`
+ * may hold anything.
+ */
 const TOKEN_INSIDE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
 
 type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
 
@@ -50,11 +63,18 @@ type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | nu
  */
 export function extractToken(headers: Headers, cookieName: string, multiValueHeaders?: MultiHeaders): string {
   // One credential per request (RFC 9110 §11.6.2); the gateway would pass on only the last.
-  if ((header(multiValueHeaders, 'authorization')?.length ?? 0) > 1) {
-    throw new UnauthorizedError('the request holds more than one Authorization header');
-  }
-  const authorization = header(headers, 'authorization')?.trim();
-  if (authorization && (!OTHER_SCHEME.test(authorization) || TOKEN_INSIDE.test(authorization))) {
+  // Names that differ in case only are the same header, counted together.
+  const authorizations = headerValues(headers, 'authorization');
+  const given = Math.max(
+    authorizations.length,
+    headerValues(multiValueHeaders, 'authorization').reduce((n, values) => n + values.length, 0),
+  );
+  if (given > 1) throw new UnauthorizedError('the request holds more than one Authorization header');
+  const authorization = authorizations[0]?.trim();
+  if (
+    authorization &&
+    (!OTHER_SCHEME.test(authorization) || TOKEN_INSIDE.test(authorization.replace(QUOTED, '""')))
+  ) {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
     if (!match?.[1])
       throw new UnauthorizedError('the Authorization header is not a well-formed Bearer token');

@@ -76,21 +76,28 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>>
 /** The responses under way on each connection (pipelined requests queue several). */
 const responses = new WeakMap<Duplex, Set<ServerResponse>>();
 
-/** Whether an answer on this connection has begun and not yet been handed over whole. */
-function answerBegun(socket: Duplex): boolean {
-  for (const res of responses.get(socket) ?? []) if (res.headersSent && !res.writableEnded) return true;
+/**
+ * Whether this connection owes an answer to a request other than the broken one: an answer
+ * begun and not yet handed over whole, or a request read whole and still waiting for its
+ * answer (pipelined). The request the parser broke off is not complete, and gets the error.
+ */
+function answerOwed(socket: Duplex): boolean {
+  for (const res of responses.get(socket) ?? []) {
+    if (!res.writableEnded && (res.headersSent || res.req.complete)) return true;
+  }
   return false;
 }
 
 /**
  * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
  * never reaches a handler; Node answers it with a bare status line. The edge answers it in
- * problem+json like every other error, then closes the connection, as Node does. Where an
- * answer has already begun on the connection (a download, say), it is closed without a
- * word: a second answer would land inside the first.
+ * problem+json like every other error, then closes the connection, as Node does. Where the
+ * connection still owes another request its answer (a download under way, a pipelined
+ * request waiting), it is closed without a word: the error would land inside that answer,
+ * or be taken for it.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || answerBegun(socket)) {
+  if (error.code === 'ECONNRESET' || !socket.writable || answerOwed(socket)) {
     socket.destroy();
     return;
   }

@@ -631,8 +631,8 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
     expect(text).not.toContain('problem+json');
   });
 
-  it('drops it too when a pipelined request, not yet answered, waits behind the download', async () => {
-    // Prepare: the download streams; a second request waits in its viewer-request function.
+  /** An edge whose viewer-request function holds `slow.txt` until released. */
+  async function edgeHoldingSlow() {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((done) => {
       release = done;
@@ -643,20 +643,38 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
       request.uri = request.uri.replace('/files/', '/');
       return request;
     });
-    const url = new URL(signed('endless.bin'));
-    const connection = rawConnection(url);
-    connection.socket.write(getLine(url));
-    await connection.until(() => connection.text().length > 1024);
+    return { signed, release: () => release() };
+  }
 
-    // Act
-    connection.socket.write(`${getLine(new URL(signed('slow.txt')))}GARBAGE\r\n\r\n`);
-    await connection.closed;
-    release();
+  it.each([
+    ['behind a download under way', 'endless.bin', true],
+    ['behind a finished answer', 'a.txt', true],
+    ['sent in one write with the first request', 'a.txt', false],
+  ])(
+    'drops the connection when garbage follows a pipelined request still waiting %s',
+    async (_, first, waitForFirst) => {
+      // Prepare
+      const { signed, release } = await edgeHoldingSlow();
+      const url = new URL(signed(first));
+      const connection = rawConnection(url);
+      const pipelined = `${getLine(new URL(signed('slow.txt')))}GARBAGE\r\n\r\n`;
 
-    // Assess
-    expect(connection.text().indexOf('HTTP/1.1', 1)).toBe(-1);
-    expect(connection.text()).not.toContain('problem+json');
-  });
+      // Act
+      if (waitForFirst) {
+        connection.socket.write(getLine(url));
+        await connection.until(() => connection.text().length > 200);
+        connection.socket.write(pipelined);
+      } else {
+        connection.socket.write(`${getLine(url)}${pipelined}`);
+      }
+      await connection.closed;
+      release();
+
+      // Assess: no error answer, which would be taken for the waiting request's.
+      expect(connection.text()).not.toMatch(/HTTP\/1\.1 400/);
+      expect(connection.text()).not.toContain('problem+json');
+    },
+  );
 
   it('answers garbage after a finished answer on a kept-alive connection with its 400', async () => {
     // Prepare

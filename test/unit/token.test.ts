@@ -121,6 +121,40 @@ describe('extractToken', () => {
     expect(token).toBe('c.d.e');
   });
 
+  it.each([
+    [
+      'in multiValueHeaders',
+      { authorization: 'Basic eA==', cookie: 'signet_token=c.d.e' },
+      { Authorization: ['Bearer a.b.c'], authorization: ['Basic eA=='] },
+    ],
+    [
+      'in headers',
+      { Authorization: 'Bearer a.b.c', authorization: 'Basic eA==', cookie: 'signet_token=c.d.e' },
+      {},
+    ],
+  ])('refuses two Authorization headers whose names differ in case only (%s)', (_, headers, multi) => {
+    // Act
+    const extract = () => extractToken(headers, 'signet_token', multi);
+
+    // Assess
+    expect(extract).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+  });
+
+  it.each([
+    [
+      'a Digest uri holding a JWT-shaped query',
+      'Digest username="u", uri="/d/x?t=eyJa.eyJb.c", response="r"',
+    ],
+    ['a Digest nonce shaped like a JWT', 'Digest username="u", nonce="eyJ0IjoxfQ.abc.def", response="r"'],
+    ['a Digest realm naming Bearer', 'Digest realm="Company, Bearer Realm", username="u"'],
+  ])('reads the cookie behind %s: quoted strings are not looked into', (_, authorization) => {
+    // Act
+    const token = extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
+
+    // Assess
+    expect(token).toBe('c.d.e');
+  });
+
   it('refuses two Authorization headers, whatever the last one holds', () => {
     // Act
     const extract = () =>
