@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,7 +15,7 @@ import { loadEdgeFunction } from './edge-runtime.ts';
 import { startIssuer } from './issuer.ts';
 import { ensureKeyGroup, readKeyGroup, trustedKeys } from './key-group.ts';
 import { startLocalS3 } from './s3.ts';
-import { type Endpoints, ensureCredentials, paths, writeJson } from './state.ts';
+import { type Endpoints, ensureCredentials, exists, paths, writeJson } from './state.ts';
 
 export const LOCAL_BUCKET = 'signet-local';
 export const LOCAL_REGION = 'us-east-1';
@@ -67,10 +67,7 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
   const credentials = await ensureCredentials(dir);
   const { entries: keyGroup, active } = await ensureKeyGroup(dir);
   // endpoints.json is written on every start: present means this folder has started before.
-  const startedBefore = await stat(paths(dir).endpoints).then(
-    () => true,
-    () => false,
-  );
+  const startedBefore = await exists(paths(dir).endpoints);
   const notices: string[] = [];
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {

@@ -5,20 +5,14 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
-import { paths, readJson, type ShapeCheck, StateError, writeJson, writeText } from './state.ts';
+import { readFile } from 'node:fs/promises';
+import { exists, paths, readJson, type ShapeCheck, StateError, writeJson, writeText } from './state.ts';
 
 /**
  * What to do about an unusable key group: keys.json and the private keys beside it go
  * together, so a new group starts from an empty folder (a new key pair id for the edge).
  */
 export const REMAKE_KEYS = 'delete the keys folder and run `npm start` to make a new key group';
-
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
 
 /** A key's place in the rotation (SPEC.md, "Key rotation"). */
 export type KeyStatus = 'active' | 'trusted' | 'retired';
@@ -50,13 +44,9 @@ export async function createKey(dir: string, name: string, status: KeyStatus): P
     throw new StateError(file, 'a private key is already there, and keys.json does not list it', REMAKE_KEYS);
   }
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  await writeText(
-    paths(dir).privateKey(name),
-    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    {
-      secret: true,
-    },
-  );
+  await writeText(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, {
+    secret: true,
+  });
   return {
     name,
     id: newKeyId(),

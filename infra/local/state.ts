@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /**
@@ -50,6 +50,13 @@ export type ShapeCheck = (value: unknown) => string | undefined;
  * Reads a JSON state file: undefined when it does not exist; a StateError naming the file
  * when it is not JSON or `check` finds it unusable.
  */
+/** Whether a state file is there. */
+export const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
 export async function readJson<T>(file: string, check: ShapeCheck, remedy: string): Promise<T | undefined> {
   let text: string;
   try {
