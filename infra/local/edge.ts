@@ -8,7 +8,6 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -16,7 +15,7 @@ import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from
 import { gatewayResponse } from '../gateway-responses.ts';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
-import { HOP_BY_HOP, listen } from './http.ts';
+import { answerClientErrors, type ClientErrorAnswer, HOP_BY_HOP, listen } from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -73,48 +72,19 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>>
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
 };
 
-/** The responses under way on each connection (pipelined requests queue several). */
-const responses = new WeakMap<Duplex, Set<ServerResponse>>();
-
-/**
- * Whether this connection owes an answer to a request other than the broken one: an answer
- * begun and not yet handed over whole, or a request read whole and still waiting for its
- * answer (pipelined). The request the parser broke off is not complete, and gets the error.
- */
-function answerOwed(socket: Duplex): boolean {
-  for (const res of responses.get(socket) ?? []) {
-    if (!res.writableEnded && (res.headersSent || res.req.complete)) return true;
-  }
-  return false;
-}
-
-/**
- * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
- * never reaches a handler; Node answers it with a bare status line. The edge answers it in
- * problem+json like every other error, then closes the connection, as Node does. Where the
- * connection still owes another request its answer (a download under way, a pipelined
- * request waiting), it is closed without a word: the error would land inside that answer,
- * or be taken for it.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || answerOwed(socket)) {
-    socket.destroy();
-    return;
-  }
-  const [status, slug, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+/** A request Node's parser refused, answered in problem+json like every other error. */
+function clientErrorProblem(code: string): ClientErrorAnswer {
+  const [status, slug, detail] = CLIENT_ERRORS[code] ?? [
     400,
     'bad-request',
     'the request is not valid HTTP/1.1',
   ];
   const title = STATUS_CODES[status] ?? 'Bad Request';
-  const body = problemBody(status, slug, title, detail);
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
-      `Cache-Control: private, no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
-    // The server allows half-open sockets: close it for good once the answer is out.
-    () => socket.destroy(),
-  );
+  return {
+    status,
+    headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'private, no-store' },
+    body: problemBody(status, slug, title, detail),
+  };
 }
 
 /** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
@@ -399,9 +369,6 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   }
 
   const server = createServer((req, res) => {
-    const live = responses.get(req.socket) ?? new Set();
-    responses.set(req.socket, live.add(res));
-    res.on('close', () => live.delete(res));
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?', 1)[0] ?? '/';
     const route =
@@ -426,7 +393,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       else res.destroy();
     });
   });
-  server.on('clientError', answerClientError);
+  answerClientErrors(server, clientErrorProblem);
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

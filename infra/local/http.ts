@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Headers a proxy must not forward (RFC 9110 §7.6.1), plus `expect`, which it answers itself. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -45,4 +46,49 @@ export function queryPairs(rawUrl: string): [string, string][] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** An answer to a request Node's HTTP parser refused (`Content-Length` is added). */
+export interface ClientErrorAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/**
+ * A request Node cannot parse (bad framing, an invalid header, headers over 16 KB, too slow)
+ * never reaches a handler; Node answers it with a bare status line. This answers it with
+ * `render`'s body instead (given Node's error code, e.g. `HPE_HEADER_OVERFLOW`), then closes
+ * the connection, as Node does. Where the connection still owes another request its answer
+ * (a download under way, a pipelined request read whole and waiting), it is closed without
+ * a word: the error would land inside that answer, or be taken for it.
+ */
+export function answerClientErrors(server: Server, render: (code: string) => ClientErrorAnswer): void {
+  // The responses under way on each connection (pipelined requests queue several).
+  const responses = new WeakMap<Duplex, Set<ServerResponse>>();
+  server.prependListener('request', (req, res) => {
+    const live = responses.get(req.socket) ?? new Set();
+    responses.set(req.socket, live.add(res));
+    res.on('close', () => live.delete(res));
+  });
+  // An answer begun and not yet handed over whole, or a request read whole and waiting for
+  // its answer. The request the parser broke off is not complete, and gets the error.
+  const answerOwed = (socket: Duplex) =>
+    [...(responses.get(socket) ?? [])].some(
+      (res) => !res.writableEnded && (res.headersSent || res.req.complete),
+    );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || answerOwed(socket)) {
+      socket.destroy();
+      return;
+    }
+    const { status, headers, body } = render(error.code ?? '');
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n${head.join('')}` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      // The server allows half-open sockets: close it for good once the answer is out.
+      () => socket.destroy(),
+    );
+  });
 }

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { HOP_BY_HOP, queryPairs } from './http.ts';
+import { answerClientErrors, type ClientErrorAnswer, HOP_BY_HOP, queryPairs } from './http.ts';
 import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
@@ -60,6 +60,9 @@ const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
 
 const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+const errorXml = (code: string, message: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
+
 function sendError(
   req: IncomingMessage,
   res: ServerResponse,
@@ -68,12 +71,33 @@ function sendError(
   message: string,
 ): void {
   req.resume();
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
+  const body = errorXml(code, message);
   res.writeHead(status, {
     'content-type': 'application/xml',
     'content-length': req.method === 'HEAD' ? 0 : Buffer.byteLength(body),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** What Node's HTTP parser reports, as S3's own answer to it. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
+  HPE_HEADER_OVERFLOW: [
+    'RequestHeaderSectionTooLarge',
+    'Your request header section exceeds the maximum allowed size.',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    'RequestTimeout',
+    'Your socket connection to the server was not read from or written to within the timeout period.',
+  ],
+};
+
+/** A request Node's parser refused, answered 400 in S3's XML error shape, as S3 answers it. */
+function clientErrorXml(nodeCode: string): ClientErrorAnswer {
+  const [code, message] = CLIENT_ERRORS[nodeCode] ?? [
+    'BadRequest',
+    'An error occurred when parsing the HTTP request.',
+  ];
+  return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: errorXml(code, message) };
 }
 
 function forwardHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
@@ -542,6 +566,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       else res.destroy();
     });
   });
+  answerClientErrors(front, clientErrorXml);
   const host = options.host ?? '127.0.0.1';
   const closeInner = async () => {
     agent.destroy();

@@ -1,5 +1,6 @@
 // Shared helpers for the end-to-end tests: real HTTP against the local stack (`signet dev`).
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeExtended, parse } from 'content-disposition';
 import { expect } from 'vitest';
@@ -150,6 +151,28 @@ export function rawRequest(
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * Writes `raw` bytes on a connection of its own to 127.0.0.1:`port`, keeps its own side
+ * open, and reads until the server ends the connection: what it answers to a request an
+ * HTTP client would never send.
+ */
+export function exchangeRaw(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => {
+      resolve(text);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+    socket.write(raw);
   });
 }
 

@@ -22,6 +22,7 @@ import type { FinalizeHandler, FinalizeHandlerArguments } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../infra/local/s3.ts';
 import { Sha256 } from '../sha256.ts';
+import { exchangeRaw } from './helpers.ts';
 
 const REGION = 'us-east-1';
 
@@ -680,6 +681,35 @@ describe('local S3: conditional reads, as S3 answers them', () => {
 });
 
 describe('local S3: requests it cannot take', () => {
+  it.each([
+    [
+      'a header line with no colon',
+      'GET /signet-local/digits.txt HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n',
+      'BadRequest',
+    ],
+    ['a malformed request line', 'GET\r\n\r\n', 'BadRequest'],
+    [
+      'headers over 16 KB',
+      `GET /signet-local/digits.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      'RequestHeaderSectionTooLarge',
+    ],
+  ])('answers %s (refused by the HTTP parser) 400 in S3 XML, then closes', async (_, raw, code) => {
+    // Act
+    const answer = await exchangeRaw(s3.port, raw);
+
+    // Assess
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+    expect(head).toMatch(/\r\nContent-Type: application\/xml\r\n/);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+    expect(head).toContain(`\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`);
+    expect(errorCode(body)).toBe(code);
+    // The server goes on serving.
+    expect(
+      (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'digits.txt' }))).ContentLength,
+    ).toBe(10);
+  });
+
   it('refuses a presigned URL with X-Amz-Signature given twice with 403, not 500', async () => {
     // Prepare
     const url = await presignGet('digits.txt');

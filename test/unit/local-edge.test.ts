@@ -8,6 +8,7 @@ import { LocalRestApi } from '../../infra/local/api-gateway.ts';
 import { fields, startEdge } from '../../infra/local/edge.ts';
 import { loadEdgeFunction } from '../../infra/local/edge-runtime.ts';
 import { type KeyEntry, type KeyStatus, trustedKeys } from '../../infra/local/key-group.ts';
+import { exchangeRaw } from '../e2e/helpers.ts';
 import { Sha256 } from '../sha256.ts';
 
 interface Answer {
@@ -71,20 +72,7 @@ async function rawExchange(
 ): Promise<{ answer: string; openAfter: number }> {
   const own = await edgeWith(api);
   try {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect({ port: Number(new URL(own.url).port), host: '127.0.0.1', allowHalfOpen: true });
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      socket.on('end', () => {
-        resolve(text);
-        socket.destroy();
-      });
-      socket.on('error', reject);
-      socket.write(raw);
-    });
+    const answer = await exchangeRaw(Number(new URL(own.url).port), raw);
     const openAfter = await new Promise<number>((resolve) => own.server.getConnections((_, n) => resolve(n)));
     return { answer, openAfter };
   } finally {
