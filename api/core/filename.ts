@@ -15,7 +15,10 @@ const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const COMBINING = /[\u0300-\u036f]/g;
 const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
-/** Cuts `name` to at most `maxBytes` UTF-8 bytes, keeping a short extension and whole code points. */
+/**
+ * Cuts `name` to at most `maxBytes` UTF-8 bytes, keeping a short extension and whole
+ * grapheme clusters; empty when not even the first cluster of the stem fits.
+ */
 function truncate(name: string, maxBytes: number): string {
   if (Buffer.byteLength(name, 'utf8') <= maxBytes) return name;
   const dot = name.lastIndexOf('.');
@@ -30,7 +33,17 @@ function truncate(name: string, maxBytes: number): string {
     stem += segment;
     used += size;
   }
-  return stem + ext;
+  // A name that is only its extension would be a hidden dotfile.
+  return stem === '' ? '' : stem + ext;
+}
+
+/** Trailing white space and dots: Windows drops them, and a name of dots is a path. */
+const TRAILING = /[.\s]+$/u;
+
+/** The end of a name as it is saved: no trailing space or dot; undefined when no name is left. */
+function finish(name: string): string | undefined {
+  const trimmed = name.replace(TRAILING, '');
+  return trimmed === '' || /^\.+$/.test(trimmed) ? undefined : trimmed;
 }
 
 /**
@@ -41,14 +54,9 @@ function truncate(name: string, maxBytes: number): string {
 export function sanitizeFilename(raw: string): string | undefined {
   if (!raw.isWellFormed()) return undefined;
   const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
-  const cleaned = base
-    .replace(CONTROL, '')
-    .replace(BIDI, '')
-    .normalize('NFC')
-    .trim()
-    .replace(/[.\s]+$/u, '');
-  if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
-  return truncate(cleaned, MAX_FILENAME_BYTES);
+  const cleaned = finish(base.replace(CONTROL, '').replace(BIDI, '').normalize('NFC').trim());
+  // Cutting can end the name in a space or a dot again, or leave nothing (one cluster too long).
+  return cleaned === undefined ? undefined : finish(truncate(cleaned, MAX_FILENAME_BYTES));
 }
 
 /**
@@ -119,17 +127,19 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
 /**
  * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
  * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
- * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it.
- * NFKD can also grow a name (one "ﷺ" becomes 18 characters), so the result is cut back to
- * 255 bytes like the name itself: the whole header then stays far below what the edge
- * function copies (2048 characters).
+ * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
+ * it folds "．", "‥" and "…" into dots too, and a name of combining marks folds to nothing,
+ * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
+ * client saving ".." or "" would fail). NFKD can also grow a name (one "ﷺ" becomes 18
+ * characters), so the result is cut back to 255 bytes like the name itself: the whole
+ * header then stays far below what the edge function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
   const folded = name
     .normalize('NFKD')
     .replace(COMBINING, '')
     .replace(/[^\x20-\x7e]|["\\%/]/gu, '_');
-  return truncate(folded, MAX_FILENAME_BYTES);
+  return finish(truncate(folded, MAX_FILENAME_BYTES)) ?? 'download';
 }
 
 /**

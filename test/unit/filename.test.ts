@@ -1,5 +1,6 @@
 import { decodeExtended, parse } from 'content-disposition';
 import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../../api/core/errors.ts';
 import {
   asciiFallback,
   contentDisposition,
@@ -253,6 +254,14 @@ describe('contentDisposition', () => {
     ['a fullwidth path', '．．／．．／.bashrc', '.._.._.bashrc'],
     ['a fullwidth absolute path', '／etc／passwd', '_etc_passwd'],
     ['a fullwidth backslash', 'C：＼Windows＼x.ini', 'C:_Windows_x.ini'],
+    // Folding can leave dots, a trailing space or nothing: trimmed, and "download" if empty.
+    ['two fullwidth dots', '．．', 'download'],
+    ['one fullwidth dot', '．', 'download'],
+    ['a two-dot leader', '‥', 'download'],
+    ['an ellipsis', '…', 'download'],
+    ['a name ending in a fullwidth dot', 'report．', 'report'],
+    ['combining marks alone', '\u0301\u0302', 'download'],
+    ['a name ending in a space once folded', 'report\u3000', 'report'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
     const value = asciiFallback(name);
@@ -275,6 +284,47 @@ describe('contentDisposition', () => {
     expect(value).toHaveLength(255);
     expect(value.slice(0, 255 - ext.length)).toMatch(/^[_ ]+$/);
     expect(value.endsWith(ext)).toBe(true);
+  });
+});
+
+describe('names that come out of folding or cutting with nothing usable left', () => {
+  it('puts "download" in filename= when the fallback folds to dots, and keeps the real name in filename*', () => {
+    // Act
+    const header = contentDisposition('attachment', '．．');
+
+    // Assess
+    expect(header).toBe(`attachment; filename="download"; filename*=UTF-8''%EF%BC%8E%EF%BC%8E`);
+  });
+
+  it.each([
+    ['one grapheme cluster over 255 bytes', `a${'\u0301'.repeat(200)}`],
+    ['one cluster over 255 bytes before an extension', `a${'\u0301'.repeat(200)}.pdf`],
+    ['one emoji ZWJ sequence over 255 bytes', `${'👍\u200d'.repeat(40)}👍`],
+  ])('refuses a requested name that is %s with 400 (nothing of it fits)', (_, requested) => {
+    // Act
+    const resolve = () => resolveFilename({ requested, key: 'public/a.pdf' });
+
+    // Assess
+    expect(resolve).toThrow(BadRequestError);
+  });
+
+  it('skips metadata whose name cuts down to its extension alone, for the key', () => {
+    // Act
+    const name = resolveFilename({ metadata: `a${'\u0301'.repeat(200)}.pdf`, key: 'public/a.pdf' });
+
+    // Assess
+    expect(name).toBe('a.pdf');
+  });
+
+  it('never leaves a trailing space or dot where the cut falls', () => {
+    // Prepare: 254 letters, a space, then a 2-byte letter: the cut falls after the space.
+    const requested = `${'a'.repeat(254)} é`;
+
+    // Act
+    const name = resolveFilename({ requested, key: 'k' });
+
+    // Assess
+    expect(name).toBe('a'.repeat(254));
   });
 });
 
