@@ -21,7 +21,7 @@ import { createDownloadHandler } from '../api/adapters/download.ts';
 import { CdnSigner } from '../api/core/cdn-signer.ts';
 import { loadConfig } from '../api/core/config.ts';
 import { DownloadService } from '../api/core/download.ts';
-import { S3Signer } from '../api/core/s3-signer.ts';
+import { bucketUrl, S3Signer } from '../api/core/s3-signer.ts';
 import { buildLambdas } from '../scripts/build.ts';
 import { startStack } from '../test/e2e/harness.ts';
 
@@ -149,7 +149,7 @@ async function handlerBench() {
       store: { head: async () => ({ size: 1024, contentType: 'application/pdf', filename: undefined }) },
       signers: {
         s3: new S3Signer({
-          bucket: config.bucket,
+          bucketUrl: bucketUrl(s3, config.bucket, config.region),
           region: config.region,
           credentials: s3.config.credentials,
           sha256: s3.config.sha256,

@@ -64,7 +64,8 @@ const ASYMMETRIC_ALGORITHMS = new Set([
 
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// Every partition's form: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
 const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**

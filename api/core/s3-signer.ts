@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { HttpRequest } from '@smithy/protocol-http';
 import type {
@@ -10,14 +11,32 @@ import { UnavailableError } from './errors.ts';
 import { encodeKeyPath, type Signer, type SignInput, type SigningWindow, strictEncode } from './signing.ts';
 
 export interface S3SignerOptions {
-  readonly bucket: string;
+  /** Where the bucket's keys start, as `bucketUrl` resolves it. */
+  readonly bucketUrl: URL;
+  /** The bucket's region, the one the URL is signed for. */
   readonly region: string;
-  /** Custom endpoint (path-style), e.g. the local stand-in. Default: the regional S3 endpoint. */
-  readonly endpoint?: URL | undefined;
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   readonly sha256: ChecksumConstructor | HashConstructor;
   /** URL lifetime in seconds. */
   readonly ttlSeconds: number;
+}
+
+/**
+ * The bucket's URL as the S3 client itself resolves it for its requests, once per cold
+ * start: the regional endpoint with the DNS suffix of the region's partition
+ * (`amazonaws.com`, `amazonaws.com.cn`, ...), virtual-hosted, or path-style for a dotted
+ * bucket (its name would break the TLS wildcard) and for a custom endpoint (the local
+ * stand-in). The presigned URL then names the very host `HeadObject` asked.
+ */
+export function bucketUrl(client: S3Client, bucket: string, region: string, endpoint?: URL): URL {
+  return client.config.endpointProvider({
+    Bucket: bucket,
+    Region: region,
+    UseFIPS: false,
+    UseDualStack: false,
+    ForcePathStyle: endpoint !== undefined,
+    Endpoint: endpoint?.origin,
+  }).url;
 }
 
 /**
@@ -47,23 +66,11 @@ export class S3Signer implements Signer {
       sha256: options.sha256,
     });
     this.#ttlSeconds = options.ttlSeconds;
-    if (options.endpoint) {
-      this.#protocol = options.endpoint.protocol;
-      this.#hostname = options.endpoint.hostname;
-      this.#port = options.endpoint.port ? Number(options.endpoint.port) : undefined;
-      this.#pathPrefix = `/${options.bucket}/`;
-    } else if (options.bucket.includes('.')) {
-      // A dotted bucket breaks the TLS wildcard of virtual-hosted names: use path-style.
-      this.#protocol = 'https:';
-      this.#hostname = `s3.${options.region}.amazonaws.com`;
-      this.#port = undefined;
-      this.#pathPrefix = `/${options.bucket}/`;
-    } else {
-      this.#protocol = 'https:';
-      this.#hostname = `${options.bucket}.s3.${options.region}.amazonaws.com`;
-      this.#port = undefined;
-      this.#pathPrefix = '/';
-    }
+    const { bucketUrl } = options;
+    this.#protocol = bucketUrl.protocol;
+    this.#hostname = bucketUrl.hostname;
+    this.#port = bucketUrl.port ? Number(bucketUrl.port) : undefined;
+    this.#pathPrefix = bucketUrl.pathname.endsWith('/') ? bucketUrl.pathname : `${bucketUrl.pathname}/`;
   }
 
   async sign({ key, contentDisposition }: SignInput, { signedAt }: SigningWindow): Promise<string> {

@@ -5,7 +5,7 @@ import { CdnSigner, readPrivateKey } from '../core/cdn-signer.ts';
 import { type Config, loadConfig, type Via } from '../core/config.ts';
 import { DownloadService } from '../core/download.ts';
 import { S3ObjectStore } from '../core/object-store.ts';
-import { S3Signer } from '../core/s3-signer.ts';
+import { bucketUrl, S3Signer } from '../core/s3-signer.ts';
 import type { Signer } from '../core/signing.ts';
 
 /** The S3 client and both signers, built once per cold start from config. */
@@ -20,9 +20,8 @@ export function buildDownloadService(config: Config): DownloadService {
   });
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({
-      bucket: config.bucket,
+      bucketUrl: bucketUrl(s3, config.bucket, config.region, config.s3Endpoint),
       region: config.region,
-      endpoint: config.s3Endpoint,
       credentials: s3.config.credentials,
       sha256: s3.config.sha256,
       ttlSeconds: config.urlTtlSeconds,

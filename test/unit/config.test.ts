@@ -104,11 +104,24 @@ describe('loadConfig', () => {
     expect(config.region).toBe('eu-west-3');
   });
 
+  it.each(['us-east-1', 'ap-southeast-5', 'us-gov-west-1', 'cn-north-1', 'us-isob-east-1', 'eusc-de-east-1'])(
+    'accepts the region %s, of any AWS partition',
+    (region) => {
+      // Act
+      const config = loadConfig({ ...BASE, SIGNET_REGION: region });
+
+      // Assess
+      expect(config.region).toBe(region);
+    },
+  );
+
   it.each([
     ['SIGNET_BUCKET', undefined, 'unset'],
     ['SIGNET_BUCKET', '  ', '"  "'],
     ['SIGNET_BUCKET', 'Bad_Bucket', '"Bad_Bucket"'],
     ['SIGNET_REGION', 'mars', '"mars"'],
+    ['SIGNET_REGION', 'US-EAST-1', '"US-EAST-1"'],
+    ['SIGNET_REGION', 'us-east-1a', '"us-east-1a"'],
     ['SIGNET_S3_ENDPOINT', 'not a url', '"not a url"'],
     ['SIGNET_S3_ENDPOINT', 'http://s3.example.com', '"http://s3.example.com"'],
     ['SIGNET_S3_ENDPOINT', 'https://s3.example.com/prefix', '"https://s3.example.com/prefix"'],

@@ -11,7 +11,7 @@ import { CdnSigner } from '../../api/core/cdn-signer.ts';
 import { loadConfig, type Via } from '../../api/core/config.ts';
 import { DownloadService } from '../../api/core/download.ts';
 import { S3ObjectStore } from '../../api/core/object-store.ts';
-import { S3Signer } from '../../api/core/s3-signer.ts';
+import { bucketUrl, S3Signer } from '../../api/core/s3-signer.ts';
 import type { Signer } from '../../api/core/signing.ts';
 
 const BUCKET = 'signet-test';
@@ -49,9 +49,8 @@ function handlerFor(
   const config = loadConfig(env);
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({
-      bucket: config.bucket,
+      bucketUrl: bucketUrl(client, config.bucket, config.region, config.s3Endpoint),
       region: config.region,
-      endpoint: config.s3Endpoint,
       credentials: CREDENTIALS,
       sha256: client.config.sha256,
       ttlSeconds: config.urlTtlSeconds,
@@ -590,7 +589,7 @@ describe('what the route logs when it cannot serve', () => {
   }
   const handlerSigner = (config: ReturnType<typeof loadConfig>) =>
     new S3Signer({
-      bucket: config.bucket,
+      bucketUrl: bucketUrl(client, config.bucket, config.region),
       region: config.region,
       credentials: CREDENTIALS,
       sha256: client.config.sha256,
@@ -640,7 +639,7 @@ describe('what the route logs when it cannot serve', () => {
     // Prepare
     const config = loadConfig(BASE_ENV);
     const signer = new S3Signer({
-      bucket: config.bucket,
+      bucketUrl: bucketUrl(client, config.bucket, config.region),
       region: config.region,
       credentials: async () => {
         throw new Error('could not load credentials from any providers');

@@ -2,11 +2,12 @@ import { createHash, createHmac, generateKeyPairSync, type KeyObject, verify } f
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdnSigner, readPrivateKey } from '../../api/core/cdn-signer.ts';
 import { contentDisposition } from '../../api/core/filename.ts';
-import { S3Signer } from '../../api/core/s3-signer.ts';
+import { bucketUrl, S3Signer } from '../../api/core/s3-signer.ts';
 import { signingWindow } from '../../api/core/signing.ts';
 
 const REGION = 'us-east-1';
@@ -20,7 +21,8 @@ const STABILITY = 60;
 const WINDOW_START = Date.UTC(2030, 0, 1, 12, 0, 0);
 
 /** The SDK's own sha256, as the handler wires it. */
-const { sha256 } = new S3Client({ region: REGION, credentials: CREDENTIALS }).config;
+const client = new S3Client({ region: REGION, credentials: CREDENTIALS });
+const { sha256 } = client.config;
 
 /** Keys where SigV4 and CloudFront encoding bugs live. */
 const KEYS = [
@@ -44,11 +46,11 @@ const NAMES = [
   'a;b\\c.txt',
 ];
 
-function s3Signer(options: { bucket?: string; endpoint?: URL } = {}): S3Signer {
+function s3Signer(options: { bucket?: string; endpoint?: URL; region?: string } = {}): S3Signer {
+  const region = options.region ?? REGION;
   return new S3Signer({
-    bucket: options.bucket ?? 'signet-test',
-    region: REGION,
-    endpoint: options.endpoint,
+    bucketUrl: bucketUrl(client, options.bucket ?? 'signet-test', region, options.endpoint),
+    region,
     credentials: CREDENTIALS,
     sha256,
     ttlSeconds: TTL,
@@ -272,6 +274,38 @@ describe('S3Signer', () => {
     expect(sigV4Valid(signed, CREDENTIALS.secretAccessKey)).toBe(true);
   });
 
+  it.each([
+    ['us-east-1', 'signet-test.s3.us-east-1.amazonaws.com'],
+    ['cn-north-1', 'signet-test.s3.cn-north-1.amazonaws.com.cn'],
+    ['us-gov-west-1', 'signet-test.s3.us-gov-west-1.amazonaws.com'],
+    ['eusc-de-east-1', 'signet-test.s3.eusc-de-east-1.amazonaws.eu'],
+    ['us-iso-east-1', 'signet-test.s3.us-iso-east-1.c2s.ic.gov'],
+  ])(
+    'signs for the host of the region partition (%s), the one the SDK itself signs for',
+    async (region, host) => {
+      // Prepare
+      const sdk = new S3Client({ region, credentials: CREDENTIALS });
+
+      // Act
+      const signed = await s3Signer({ region }).sign(
+        { key: 'public/a.pdf', contentDisposition: disposition },
+        window,
+      );
+      const bySdk = await getSignedUrl(
+        sdk,
+        new GetObjectCommand({ Bucket: 'signet-test', Key: 'public/a.pdf' }),
+      );
+
+      // Assess
+      const url = new URL(signed);
+      expect(url.host).toBe(host);
+      expect(new URL(bySdk).host).toBe(host);
+      expect(url.searchParams.get('X-Amz-Credential')).toBe(`AKIDEXAMPLE/20300101/${region}/s3/aws4_request`);
+      expect(sigV4Valid(signed, CREDENTIALS.secretAccessKey)).toBe(true);
+      sdk.destroy();
+    },
+  );
+
   it('carries only the standard SigV4 parameters for long-term credentials', async () => {
     // Act
     const signed = await s3Signer().sign({ key: 'public/a.pdf', contentDisposition: disposition }, window);
@@ -302,7 +336,7 @@ describe('S3Signer', () => {
     };
     let calls = 0;
     const signer = new S3Signer({
-      bucket: 'signet-test',
+      bucketUrl: bucketUrl(client, 'signet-test', REGION),
       region: REGION,
       credentials: async () => {
         calls += 1;
@@ -335,7 +369,7 @@ describe('S3Signer', () => {
     }));
     let calls = 0;
     const signer = new S3Signer({
-      bucket: 'signet-test',
+      bucketUrl: bucketUrl(client, 'signet-test', REGION),
       region: REGION,
       credentials: async () => identities[Math.min(calls++, 1)] ?? CREDENTIALS,
       sha256,
