@@ -48,9 +48,10 @@ const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
 /**
  * Still a try at a token: a JWT under another name (`JWT <jwt>`), or a Bearer joined in
  * (`Basic x, Bearer <jwt>`). Quoted strings are not looked into: a Digest `uri` or `nonce`
- * may hold anything.
+ * may hold anything. A JWT starts a run of base64url characters (its header is `{"…`): the
+ * lookbehind keeps the search linear, where `eyJeyJeyJ…` once cost a scan per `eyJ`.
  */
-const TOKEN_INSIDE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
+const TOKEN_INSIDE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
 
 type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;

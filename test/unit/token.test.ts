@@ -155,6 +155,17 @@ describe('extractToken', () => {
     expect(token).toBe('c.d.e');
   });
 
+  it.each([
+    ['a credential of "eyJ" over and over, no dots', `Basic ${'eyJ'.repeat(2700)}`],
+    ['a credential with "eyJ" inside a longer run', 'Token QeyJa.eyJb.c'],
+  ])('reads the cookie behind %s: a JWT starts a run of base64url characters', (_, authorization) => {
+    // Act
+    const token = extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
+
+    // Assess
+    expect(token).toBe('c.d.e');
+  });
+
   it('refuses two Authorization headers, whatever the last one holds', () => {
     // Act
     const extract = () =>
@@ -196,6 +207,14 @@ describe('extractToken', () => {
     [
       'a JWT under another scheme, with a cookie',
       { authorization: 'JWT eyJa.eyJb.c', cookie: 'signet_token=c.d.e' },
+    ],
+    [
+      'a JWT after another part of a credential, with a cookie',
+      { authorization: 'Token x,eyJa.eyJb.c', cookie: 'signet_token=c.d.e' },
+    ],
+    [
+      'a JWT after a token68 under another scheme, with a cookie',
+      { authorization: 'Token abc eyJa.eyJb.c', cookie: 'signet_token=c.d.e' },
     ],
     [
       'a Bearer joined to Basic, with a cookie',
