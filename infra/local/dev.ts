@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { join, relative, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { contentType } from 'mime-types';
 import { buildEdgeFunctions } from '../../edge/build.ts';
 import {
   type AuthorizerHandler,
@@ -152,7 +153,8 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     });
     delete env.AWS_SESSION_TOKEN;
     delete env.AWS_PROFILE;
-    env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    // Quieter than on Lambda, unless a level Powertools reads is set (loadConfig checks it).
+    if (!env.POWERTOOLS_LOG_LEVEL?.trim() && !env.LOG_LEVEL?.trim()) env.POWERTOOLS_LOG_LEVEL = 'WARN';
     const [{ handler: authorizer }, { handler: download }] = await Promise.all([
       import('../../api/handlers/authorizer.ts'),
       import('../../api/handlers/download.ts'),
@@ -177,7 +179,13 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     for (const file of await listFiles(options.samplesDir)) {
       const key = relative(options.samplesDir, file).split(sep).join('/');
       await s3Client.send(
-        new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: key, Body: await readFile(file) }),
+        new PutObjectCommand({
+          Bucket: LOCAL_BUCKET,
+          Key: key,
+          Body: await readFile(file),
+          // As an upload tool would set it, so `disposition=inline` shows a text sample.
+          ContentType: contentType(extname(file)) || 'application/octet-stream',
+        }),
       );
       sampleKeys.push(key);
     }

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /**
- * The state folder: `SIGNET_STATE_DIR`, default `.signet` in the working directory. Empty
- * means unset, as for the ports: it must never put keys and credentials in the working
- * directory itself, where git does not ignore them.
+ * The state folder: `SIGNET_STATE_DIR` (relative to the working directory), default
+ * `.signet` in the project folder, the nearest folder from the working one up that holds a
+ * `package.json` (where `npm start` runs), else the working directory. So `npx signet token`
+ * finds the stack `npm start` started from any folder of the project. Empty means unset, as
+ * for the ports: it must never put keys and credentials in a folder git does not ignore.
  */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.SIGNET_STATE_DIR?.trim() || '.signet');
+export function stateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const set = env.SIGNET_STATE_DIR?.trim();
+  if (set) return resolve(cwd, set);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, '.signet');
+    if (dirname(dir) === dir) return resolve(cwd, '.signet');
+  }
 }
 
 /** What `signet dev` writes to `endpoints.json` (SPEC.md, "The local stack"). */

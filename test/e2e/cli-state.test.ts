@@ -38,8 +38,12 @@ async function write(file: string, text: string): Promise<void> {
 
 /** Runs `signet ...args` with `dir` as its state folder, random ports, to completion. */
 function signet(dir: string, ...args: string[]) {
+  return signetWith(stackEnv(dir), ...args);
+}
+
+function signetWith(env: NodeJS.ProcessEnv, ...args: string[]) {
   const run = spawnSync(process.execPath, ['bin/signet.js', ...args], {
-    env: stackEnv(dir),
+    env,
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -322,6 +326,20 @@ describe('signet dev: state that cannot be read or is in use', () => {
 
     // Assess
     expectOneLineError(run, 'cannot be read (ENOTDIR)', 'check SIGNET_STATE_DIR');
+  });
+
+  it.each([
+    ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['POWERTOOLS_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'debug', LOG_LEVEL: 'DEBUG' }],
+  ])('a bad %s: refused at start, as on Lambda', async (name, levels) => {
+    // Prepare
+    const { POWERTOOLS_LOG_LEVEL: _unused, ...env } = stackEnv(await freshDir());
+
+    // Act
+    const run = signetWith({ ...env, ...levels }, 'dev');
+
+    // Assess
+    expectOneLineError(run, `${name} is "`, 'expected one of TRACE, DEBUG');
   });
 
   it('DynamoDB data that is corrupt: one line at start, not a crash on the first request', async () => {

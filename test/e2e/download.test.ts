@@ -439,6 +439,8 @@ describe('who may download what', () => {
     expect(file.status).toBe(200);
     expect(file.body.equals(expected)).toBe(true);
     expect(parseDisposition(file.headers.get('content-disposition')).name).toBe('invoice-0001.txt');
+    // Uploaded with its type, so `disposition=inline` can show it.
+    expect(file.headers.get('content-type')).toBe('text/plain; charset=utf-8');
   });
 
   it.each([['users/dev-user2/x.txt'], ['users/dev-user'], ['Public/e2e/hello.txt'], ['publicity/x.txt']])(

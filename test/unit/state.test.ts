@@ -1,19 +1,41 @@
-import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stateDir } from '../../infra/local/state.ts';
 
 describe('stateDir', () => {
+  // A project (a folder with a package.json) with a subfolder, and a folder outside any project.
+  const root = mkdtempSync(join(tmpdir(), 'signet-state-dir-'));
+  const project = join(root, 'project');
+  const sub = join(project, 'samples', 'deep');
+  mkdirSync(sub, { recursive: true });
+  writeFileSync(join(project, 'package.json'), '{}');
+  const outside = join(root, 'outside');
+  mkdirSync(outside);
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
   it.each([
-    ['unset', {}, resolve('.signet')],
-    ['empty', { SIGNET_STATE_DIR: '' }, resolve('.signet')],
-    ['blank', { SIGNET_STATE_DIR: '  ' }, resolve('.signet')],
-    ['set', { SIGNET_STATE_DIR: '/tmp/signet-state' }, '/tmp/signet-state'],
-    ['relative', { SIGNET_STATE_DIR: 'state' }, resolve('state')],
-  ])('%s SIGNET_STATE_DIR → the right folder', (_, env, expected) => {
+    ['unset, in the project folder', {}, () => project, () => join(project, '.signet')],
+    ['unset, in a subfolder of the project', {}, () => sub, () => join(project, '.signet')],
+    ['empty', { SIGNET_STATE_DIR: '' }, () => sub, () => join(project, '.signet')],
+    ['blank', { SIGNET_STATE_DIR: '  ' }, () => sub, () => join(project, '.signet')],
+    ['set', { SIGNET_STATE_DIR: '/tmp/signet-state' }, () => sub, () => '/tmp/signet-state'],
+    ['relative (to the working folder)', { SIGNET_STATE_DIR: 'state' }, () => sub, () => join(sub, 'state')],
+  ])('%s SIGNET_STATE_DIR → the right folder', (_, env, cwd, expected) => {
     // Act
-    const dir = stateDir(env);
+    const dir = stateDir(env, cwd());
 
     // Assess
-    expect(dir).toBe(expected);
+    expect(dir).toBe(expected());
+  });
+
+  it('uses the working folder when no folder up from it holds a package.json', () => {
+    // Act
+    const dir = stateDir({}, outside);
+
+    // Assess
+    expect(dir).toBe(join(outside, '.signet'));
   });
 });
