@@ -41,7 +41,14 @@ export interface EdgeOptions {
 }
 
 /** Viewer headers the S3 origin receives (like an origin request policy). */
-const ORIGIN_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
+const ORIGIN_HEADERS = [
+  'range',
+  'if-range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+];
 
 function problemBody(status: number, slug: string, title: string, detail: string): string {
   return JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
@@ -326,7 +333,11 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
         problem(res, 404, 'not-found', 'Not Found', 'no such object');
       } else if (status === 412 || status === 416) {
         const title = status === 412 ? 'Precondition Failed' : 'Range Not Satisfiable';
-        problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', title, title);
+        // A 416 says how large the object is (RFC 9110 §15.5.17), as the origin said.
+        const range = originResponse.headers['content-range'];
+        problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', title, title, {
+          ...(status === 416 && range ? { 'Content-Range': range } : {}),
+        });
       } else if (status < 500) {
         // The origin refused the request (S3 answers 400 for a key it cannot hold, say):
         // CloudFront passes a 4xx on; only the origin failing is a 502.

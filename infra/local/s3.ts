@@ -12,7 +12,6 @@ import {
 } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { answerClientErrors, type ClientErrorAnswer, HOP_BY_HOP, queryPairs } from './http.ts';
@@ -69,10 +68,12 @@ function sendError(
   status: number,
   code: string,
   message: string,
+  headers: OutgoingHttpHeaders = {},
 ): void {
   req.resume();
   const body = errorXml(code, message);
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/xml',
     'content-length': req.method === 'HEAD' ? 0 : Buffer.byteLength(body),
   });
@@ -265,44 +266,53 @@ export function evaluatePreconditions(headers: IncomingHttpHeaders, current: Val
 
 const CONDITIONAL_HEADERS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
-/** The Range to ask s3rver for (undefined: none, serve the whole object). */
-interface RangePlan {
-  upstream: string | undefined;
-  /** `bytes=0-0`, which s3rver cannot express: ask for `bytes=0-` and keep the first byte. */
-  firstByteOnly?: boolean;
+/** What to do with a `Range` header. */
+type RangePlan =
+  /** Serve the whole object (no range, a malformed or multi-range one, a failed `If-Range`). */
+  | { readonly kind: 'whole' }
+  /** Not satisfiable: a 416 whose `Content-Range` gives the size. */
+  | { readonly kind: 'unsatisfiable'; readonly size: number }
+  /** Bytes `start` to `end` inclusive, both within the object. */
+  | { readonly kind: 'part'; readonly start: number; readonly end: number; readonly size: number };
+
+/**
+ * Plans a `Range` read as S3 does, from the object's size: s3rver itself reads `bytes=-N`
+ * as `0-N` and `bytes=0-0` as `0-`, answers a range of an empty object with a 206 it never
+ * sends, mangles multi-range and malformed headers (which S3 ignores), and ignores
+ * `If-Range`. `ifRange` says whether the `If-Range` validator, if any, holds.
+ */
+export function planRange(range: string, size: number, ifRange: boolean): RangePlan {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+  if (!m || (m[1] === '' && m[2] === '') || !ifRange) return { kind: 'whole' };
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable', size };
+    return { kind: 'part', start: Math.max(0, size - suffix), end: size - 1, size };
+  }
+  const start = Number(m[1]);
+  const last = m[2] === '' ? Number.POSITIVE_INFINITY : Number(m[2]);
+  if (last < start) return { kind: 'whole' };
+  if (start >= size) return { kind: 'unsatisfiable', size };
+  return { kind: 'part', start, end: Math.min(last, size - 1), size };
 }
 
 /**
- * Rewrites a `Range` header into one s3rver answers right. s3rver reads `bytes=-N` as `0-N`
- * and `bytes=0-0` as `0-`, and mangles multi-range and malformed headers, which S3 ignores.
+ * RFC 9110 §13.1.5: whether `If-Range` lets the Range stand: a strong entity tag equal to
+ * the object's, or an HTTP-date equal to its `Last-Modified`. Anything else (a weak tag, a
+ * changed object, a value that is neither) means the whole object.
  */
-async function planRange(range: string, objectSize: () => Promise<number | undefined>): Promise<RangePlan> {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return { upstream: undefined };
-  if (m[1] === '') {
-    const size = await objectSize();
-    if (size === undefined) return { upstream: undefined };
-    const suffix = Number(m[2]);
-    // A zero suffix is unsatisfiable; `bytes=SIZE-` makes s3rver answer 416 InvalidRange.
-    return { upstream: `bytes=${suffix === 0 ? size : Math.max(0, size - suffix)}-` };
-  }
-  const start = Number(m[1]);
-  if (m[2] === '') return { upstream: `bytes=${start}-` };
-  const end = Number(m[2]);
-  if (end < start) return { upstream: undefined };
-  return end === 0 ? { upstream: 'bytes=0-', firstByteOnly: true } : { upstream: `bytes=${start}-${end}` };
+export function ifRangeHolds(value: string | undefined, current: Validators): boolean {
+  if (value === undefined) return true;
+  const tag = value.trim();
+  if (tag.startsWith('"') || tag.startsWith('W/')) return tag === current.etag && !tag.startsWith('W/');
+  const date = httpDate(tag);
+  return date !== undefined && date === current.lastModified;
 }
 
-/** Passes the first `limit` bytes through and drops the rest. */
-function truncate(limit: number): Transform {
-  let left = limit;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      const part = chunk.subarray(0, Math.max(0, left));
-      left -= part.length;
-      done(null, part.length > 0 ? part : undefined);
-    },
-  });
+/** The first byte of a body that has one; the rest is not read (the stream is destroyed). */
+async function firstByte(body: IncomingMessage): Promise<Buffer> {
+  for await (const chunk of body) return (chunk as Buffer).subarray(0, 1);
+  return Buffer.alloc(0);
 }
 
 /**
@@ -530,14 +540,27 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       for (const name of CONDITIONAL_HEADERS) delete headers[name];
     }
 
-    let firstByteOnly = false;
+    let plan: RangePlan = { kind: 'whole' };
     const range = req.headers.range;
     if (range !== undefined && (method === 'GET' || method === 'HEAD')) {
-      const plan = await planRange(range, async () => (await currentObject())?.size);
-      if (plan.upstream === undefined) delete headers.range;
-      else headers.range = plan.upstream;
-      firstByteOnly = plan.firstByteOnly === true;
+      const current = await currentObject();
+      if (current)
+        plan = planRange(
+          range,
+          current.size,
+          ifRangeHolds(req.headers['if-range'] as string | undefined, current),
+        );
+      if (plan.kind === 'unsatisfiable') {
+        return sendError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', {
+          'content-range': `bytes */${plan.size}`,
+        });
+      }
     }
+    delete headers['if-range'];
+    // s3rver reads `bytes=0-0` as `0-`: ask it for two bytes (or the whole one-byte object).
+    const firstByteOnly = plan.kind === 'part' && plan.end === 0;
+    if (plan.kind !== 'part' || (firstByteOnly && plan.size === 1)) delete headers.range;
+    else headers.range = `bytes=${plan.start}-${firstByteOnly ? 1 : plan.end}`;
 
     const proxied = upstream(method, rawUrl, headers);
     const answer = new Promise<IncomingMessage>((resolve, reject) =>
@@ -547,16 +570,18 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     else req.pipe(proxied);
     const upstreamRes = await answer;
     const resHeaders = forwardHeaders(upstreamRes.headers);
-    let tail: Transform | undefined;
-    if (firstByteOnly && upstreamRes.statusCode === 206) {
-      const size = /\/(\d+)$/.exec(String(upstreamRes.headers['content-range']))?.[1];
-      resHeaders['content-range'] = `bytes 0-0/${size}`;
+    const ok = upstreamRes.statusCode === 206 || upstreamRes.statusCode === 200;
+    if (firstByteOnly && ok && plan.kind === 'part') {
+      resHeaders['content-range'] = `bytes 0-0/${plan.size}`;
       resHeaders['content-length'] = 1;
-      tail = truncate(1);
+      res.writeHead(206, resHeaders);
+      // One byte out; the rest of s3rver's answer is not read, so nothing waits on it.
+      if (method === 'HEAD') upstreamRes.resume();
+      res.end(method === 'HEAD' ? undefined : await firstByte(upstreamRes));
+      return;
     }
     res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
-    if (tail) await pipeline(upstreamRes, tail, res);
-    else await pipeline(upstreamRes, res);
+    await pipeline(upstreamRes, res);
   }
 
   const front = createServer((req, res) => {

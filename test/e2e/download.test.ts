@@ -289,7 +289,25 @@ describe('Range requests through both signed URLs', () => {
 
       // Assess
       expect(file.status).toBe(416);
+      expect(file.headers.get('content-range')).toBe(`bytes */${BODY.length}`);
       expect(file.body.toString('utf8')).not.toContain(BODY);
+    });
+
+    it('If-Range: the range stands for the current ETag, the whole file comes for another', async () => {
+      // Prepare
+      const location = locations.get(via) as string;
+      const etag = (await follow(location)).headers.get('etag') ?? '';
+
+      // Act
+      const same = await follow(location, { headers: { range: 'bytes=0-4', 'if-range': etag } });
+      const changed = await follow(location, {
+        headers: { range: 'bytes=0-4', 'if-range': '"0123456789abcdef0123456789abcdef"' },
+      });
+
+      // Assess
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect([same.status, same.body.toString('utf8')]).toEqual([206, BODY.slice(0, 5)]);
+      expect([changed.status, changed.body.toString('utf8')]).toEqual([200, BODY]);
     });
 
     it('conditional requests: 304 with the validators, 412 for a failed If-Match', async () => {

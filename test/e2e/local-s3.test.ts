@@ -816,14 +816,73 @@ describe('local S3 with presigned URLs', () => {
     expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
   });
 
-  it.each(['bytes=10-', 'bytes=-0'])(
-    'answers an unsatisfiable Range %s with 416 InvalidRange',
+  it.each(['bytes=10-', 'bytes=-0', 'bytes=10-20'])(
+    'answers an unsatisfiable Range %s with 416 InvalidRange and the size in Content-Range',
     async (range) => {
       const res = await fetch(await presignGet('digits.txt'), { headers: { range } });
       expect(res.status).toBe(416);
+      expect(res.headers.get('content-range')).toBe('bytes */10');
       expect(errorCode(await res.text())).toBe('InvalidRange');
     },
   );
+
+  it.each(['bytes=0-0', 'bytes=0-', 'bytes=-3', 'bytes=0-100'])(
+    'answers Range %s on an empty object with 416 at once (s3rver would promise a byte and hang)',
+    async (range) => {
+      // Prepare
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'empty.txt', Body: '' }));
+
+      // Act
+      const res = await fetch(await presignGet('empty.txt'), { headers: { range } });
+
+      // Assess
+      expect(res.status).toBe(416);
+      expect(res.headers.get('content-range')).toBe('bytes */0');
+      expect(errorCode(await res.text())).toBe('InvalidRange');
+    },
+  );
+
+  it('answers bytes=0-0 of a one-byte object with 206 and that byte', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'one.txt', Body: 'x' }));
+
+    // Act
+    const res = await fetch(await presignGet('one.txt'), { headers: { range: 'bytes=0-0' } });
+
+    // Assess
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe('bytes 0-0/1');
+    expect(await res.text()).toBe('x');
+  });
+
+  describe('If-Range (RFC 9110 §13.1.5)', () => {
+    let etag: string;
+    let lastModified: string;
+
+    beforeAll(async () => {
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'digits.txt' }));
+      etag = head.ETag ?? '';
+      lastModified = head.LastModified?.toUTCString() ?? '';
+    });
+
+    it.each([
+      ['the current ETag', () => etag, 206],
+      ['the current Last-Modified', () => lastModified, 206],
+      ['another ETag', () => '"0123456789abcdef0123456789abcdef"', 200],
+      ['the current ETag, weak', () => `W/${etag}`, 200],
+      ['another date', () => 'Mon, 01 Jan 2001 00:00:00 GMT', 200],
+      ['something that is neither', () => 'yesterday', 200],
+    ])('with %s: the range stands (206) or the whole object comes (200)', async (_, ifRange, status) => {
+      // Act
+      const res = await fetch(await presignGet('digits.txt'), {
+        headers: { range: 'bytes=0-1', 'if-range': ifRange() },
+      });
+
+      // Assess
+      expect(res.status).toBe(status);
+      expect(await res.text()).toBe(status === 206 ? '01' : BODY);
+    });
+  });
 
   it('answers a suffix Range through GetObject too', async () => {
     const got = await client.send(
