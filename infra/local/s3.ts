@@ -504,6 +504,24 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         );
       }
     }
+    // Content-MD5 (RFC 1864), which S3 checks on every upload that carries it.
+    const md5 = req.headers['content-md5'] as string | undefined;
+    if (md5 !== undefined && (method === 'PUT' || method === 'POST')) {
+      const declared = Buffer.from(md5, 'base64');
+      if (declared.length !== 16 || declared.toString('base64') !== md5.trim()) {
+        return sendError(req, res, 400, 'InvalidDigest', 'The Content-MD5 you specified was not valid.');
+      }
+      body ??= await readBody(req);
+      if (!createHash('md5').update(body).digest().equals(declared)) {
+        return sendError(
+          req,
+          res,
+          400,
+          'BadDigest',
+          'The Content-MD5 you specified did not match what we received.',
+        );
+      }
+    }
     if (body !== undefined) headers['content-length'] = body.length;
 
     // One HEAD to s3rver at most per request, shared by the conditional and Range checks.

@@ -170,6 +170,39 @@ describe('local S3 with an S3Client', () => {
     expect(await got.Body?.transformToString()).toBe(BODY);
   });
 
+  it.each([
+    ['another body’s', createHash('md5').update('other').digest('base64'), 'BadDigest'],
+    ['a malformed', 'AAAA', 'InvalidDigest'],
+  ])('refuses a PUT with %s Content-MD5 with 400, and stores nothing', async (_, md5, code) => {
+    // Act
+    const result = await failure(
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'md5.txt', Body: 'hello', ContentMD5: md5 })),
+    );
+
+    // Assess
+    expect(result).toEqual({ name: code, status: 400 });
+    expect(await failure(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'md5.txt' })))).toEqual({
+      name: 'NotFound',
+      status: 404,
+    });
+  });
+
+  it('stores a PUT whose Content-MD5 matches', async () => {
+    // Act
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'md5-ok.txt',
+        Body: 'hello',
+        ContentMD5: createHash('md5').update('hello').digest('base64'),
+      }),
+    );
+
+    // Assess
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'md5-ok.txt' }));
+    expect(await got.Body?.transformToString()).toBe('hello');
+  });
+
   it('refuses an unsigned PUT and stores nothing', async () => {
     const res = await fetch(`${s3.endpoint}/${BUCKET}/unsigned.txt`, { method: 'PUT', body: 'sneaky' });
     expect(res.status).toBe(403);
