@@ -379,7 +379,14 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     await pipeline(originResponse, res);
   }
 
-  const server = createServer((req, res) => {
+  // Node answers a request without Host a bare 400 of its own: the edge answers it instead.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
+      refuse(req, res, () =>
+        problem(res, 400, 'bad-request', 'Bad Request', 'an HTTP/1.1 request needs a Host header'),
+      );
+      return;
+    }
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?', 1)[0] ?? '/';
     const route =
@@ -405,6 +412,18 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     });
   });
   answerClientErrors(server, clientErrorProblem);
+  // An `Expect` other than 100-continue, which Node would refuse with a bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+    refuse(req, res, () =>
+      problem(
+        res,
+        417,
+        'expectation-failed',
+        'Expectation Failed',
+        'only "Expect: 100-continue" is supported',
+      ),
+    ),
+  );
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

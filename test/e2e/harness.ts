@@ -17,9 +17,13 @@ export interface RunningStack {
   stop(): Promise<number | null>;
 }
 
+/** Whether the child has ended, by an exit or by a signal. */
+const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** The child's exit code once it ends (null when a signal ended it). */
 function run(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => {
-    if (child.exitCode !== null) done(child.exitCode);
+    if (ended(child)) done(child.exitCode);
     else child.once('exit', (code) => done(code));
   });
 }
@@ -77,13 +81,21 @@ export async function startStack(
     output += chunk;
   });
   const started = Date.now();
-  while (!output.includes('Signet is running locally.')) {
-    if (child.exitCode !== null) throw new Error(`signet dev exited ${child.exitCode}:\n${output}`);
-    if (Date.now() - started > 45_000) {
-      child.kill('SIGKILL');
-      throw new Error(`signet dev did not start in 45 s:\n${output}`);
+  try {
+    while (!output.includes('Signet is running locally.')) {
+      if (ended(child)) {
+        throw new Error(`signet dev ended (${child.exitCode ?? child.signalCode}):\n${output}`);
+      }
+      if (Date.now() - started > 45_000) {
+        child.kill('SIGKILL');
+        throw new Error(`signet dev did not start in 45 s:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  } catch (error) {
+    // A state folder of its own holds private keys: never left behind.
+    if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
+    throw error;
   }
   const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
   return {
