@@ -379,12 +379,14 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     await pipeline(originResponse, res);
   }
 
-  // Node answers a request without Host a bare 400 of its own: the edge answers it instead.
+  // Node answers a request without Host a bare 400 of its own, and takes one with two: the
+  // edge answers both 400 itself (RFC 9112 §3.2).
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
-      refuse(req, res, () =>
-        problem(res, 400, 'bad-request', 'Bad Request', 'an HTTP/1.1 request needs a Host header'),
-      );
+    const hosts = req.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'host').length;
+    if (hosts > 1 || (hosts === 0 && req.httpVersionMinor >= 1)) {
+      const detail =
+        hosts > 1 ? 'a request must carry one Host header' : 'an HTTP/1.1 request needs a Host header';
+      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', detail));
       return;
     }
     const rawUrl = req.url ?? '/';

@@ -264,6 +264,9 @@ export function evaluatePreconditions(headers: IncomingHttpHeaders, current: Val
   return 200;
 }
 
+/** The query parameters of GetObject and HeadObject (the rest name other operations). */
+const OBJECT_READ_PARAMS = /^(response-[a-z-]+|versionId|partNumber|x-id|[Xx]-[Aa]mz-[A-Za-z0-9-]+)$/;
+
 const CONDITIONAL_HEADERS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
 /** What to do with a `Range` header. */
@@ -297,16 +300,15 @@ export function planRange(range: string, size: number, ifRange: boolean): RangeP
 }
 
 /**
- * RFC 9110 §13.1.5: whether `If-Range` lets the Range stand: a strong entity tag equal to
- * the object's, or an HTTP-date equal to its `Last-Modified`. Anything else (a weak tag, a
- * changed object, a value that is neither) means the whole object.
+ * RFC 9110 §13.1.5: whether `If-Range` lets the Range stand: only a strong entity tag equal
+ * to the object's. A date is not taken: S3 dates have whole seconds, so two versions written
+ * within one second share a `Last-Modified`, and the date is no strong validator (§8.8.2.2).
+ * Anything else (a date, a weak tag, a changed object) means the whole object.
  */
-export function ifRangeHolds(value: string | undefined, current: Validators): boolean {
+export function ifRangeHolds(value: string | undefined, etag: string): boolean {
   if (value === undefined) return true;
   const tag = value.trim();
-  if (tag.startsWith('"') || tag.startsWith('W/')) return tag === current.etag && !tag.startsWith('W/');
-  const date = httpDate(tag);
-  return date !== undefined && date === current.lastModified;
+  return tag.startsWith('"') && tag === etag;
 }
 
 /** The first byte of a body that has one; the rest is not read (the stream is destroyed). */
@@ -531,8 +533,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       return head;
     };
 
+    // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
+    // subresource (`?tagging`, `?acl`, ...) of the same path.
+    const objectRead =
+      (method === 'GET' || method === 'HEAD') &&
+      key !== '' &&
+      (queryPairs(rawUrl) ?? []).every(([name]) => OBJECT_READ_PARAMS.test(name));
+
     // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
-    if ((method === 'GET' || method === 'HEAD') && key !== '') {
+    if (objectRead) {
       if (CONDITIONAL_HEADERS.some((name) => req.headers[name] !== undefined)) {
         const current = await currentObject();
         const outcome = current ? evaluatePreconditions(req.headers, current) : 200;
@@ -560,13 +569,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 
     let plan: RangePlan = { kind: 'whole' };
     const range = req.headers.range;
-    if (range !== undefined && (method === 'GET' || method === 'HEAD')) {
+    if (range !== undefined && objectRead) {
       const current = await currentObject();
       if (current)
         plan = planRange(
           range,
           current.size,
-          ifRangeHolds(req.headers['if-range'] as string | undefined, current),
+          ifRangeHolds(req.headers['if-range'] as string | undefined, current.etag),
         );
       if (plan.kind === 'unsatisfiable') {
         return sendError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', {
@@ -585,7 +594,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       proxied.on('response', resolve).on('error', reject),
     );
     if (body !== undefined) proxied.end(body);
-    else req.pipe(proxied);
+    else {
+      req.pipe(proxied);
+      // A request cut short (a parse error mid-body, a client gone) ends s3rver's too.
+      req.once('close', () => {
+        if (!req.complete) proxied.destroy();
+      });
+    }
     const upstreamRes = await answer;
     const resHeaders = forwardHeaders(upstreamRes.headers);
     const ok = upstreamRes.statusCode === 206 || upstreamRes.statusCode === 200;

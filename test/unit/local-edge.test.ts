@@ -118,6 +118,7 @@ describe('the local edge', () => {
     ['a malformed request line', 'GET\r\n\r\n', 400],
     ['headers over 16 KB', `GET /d/a.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['an HTTP/1.1 request without Host', 'GET /d/a.txt HTTP/1.1\r\n\r\n', 400],
+    ['a request with two Host headers', 'GET /d/a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
     ['an Expect other than 100-continue', 'GET /d/a.txt HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', 417],
   ])('answers %s (refused before any route) in problem+json, then closes', async (_, raw, status) => {
     // Act
