@@ -64,6 +64,9 @@ const ASYMMETRIC_ALGORITHMS = new Set([
 
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** What S3's naming rules forbid beyond the characters: `..`, an IP address, reserved ends. */
+const RESERVED_BUCKET_NAME =
+  /\.\.|^\d+\.\d+\.\d+\.\d+$|^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--table-s3)$/;
 // Every partition's form: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
 const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
 const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -141,7 +144,13 @@ function list(raw: string): string[] {
  */
 export function loadConfig(env: Env): Config {
   const bucket = required(env, 'SIGNET_BUCKET');
-  if (!BUCKET_NAME.test(bucket)) fail('SIGNET_BUCKET', bucket, 'not a valid S3 bucket name');
+  if (!BUCKET_NAME.test(bucket) || RESERVED_BUCKET_NAME.test(bucket)) {
+    fail('SIGNET_BUCKET', bucket, 'not a valid S3 bucket name');
+  }
+  if (bucket.endsWith('--x-s3')) {
+    // Its objects are read with S3 Express session credentials, which a presigned URL cannot carry.
+    fail('SIGNET_BUCKET', bucket, 'a directory bucket (S3 Express One Zone) is not supported');
+  }
 
   const regionName = env.SIGNET_REGION?.trim() ? 'SIGNET_REGION' : 'AWS_REGION';
   const region = required(env, regionName);

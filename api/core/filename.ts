@@ -138,7 +138,8 @@ export function asciiFallback(name: string): string {
   const folded = name
     .normalize('NFKD')
     .replace(COMBINING, '')
-    .replace(/[^\x20-\x7e]|["\\%/]/gu, '_');
+    .replace(/[^\x20-\x7e]|["\\%/]/gu, '_')
+    .trimStart();
   return finish(truncate(folded, MAX_FILENAME_BYTES)) ?? 'download';
 }
 

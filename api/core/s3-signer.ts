@@ -21,22 +21,51 @@ export interface S3SignerOptions {
   readonly ttlSeconds: number;
 }
 
+/** Where the bucket is reached: a custom endpoint (path-style), FIPS, dual-stack. */
+export interface BucketEndpointOptions {
+  readonly endpoint?: URL | undefined;
+  readonly fips?: boolean;
+  readonly dualStack?: boolean;
+}
+
 /**
- * The bucket's URL as the S3 client itself resolves it for its requests, once per cold
- * start: the regional endpoint with the DNS suffix of the region's partition
- * (`amazonaws.com`, `amazonaws.com.cn`, ...), virtual-hosted, or path-style for a dotted
- * bucket (its name would break the TLS wildcard) and for a custom endpoint (the local
- * stand-in). The presigned URL then names the very host `HeadObject` asked.
+ * The bucket's URL as the S3 client's own endpoint rules give it: the regional endpoint
+ * with the DNS suffix of the region's partition (`amazonaws.com`, `amazonaws.com.cn`, ...),
+ * FIPS or dual-stack as the client is set, virtual-hosted, or path-style for a dotted bucket
+ * (its name would break the TLS wildcard) and for a custom endpoint (the local stand-in).
  */
-export function bucketUrl(client: S3Client, bucket: string, region: string, endpoint?: URL): URL {
+export function bucketUrl(
+  client: S3Client,
+  bucket: string,
+  region: string,
+  { endpoint, fips = false, dualStack = false }: BucketEndpointOptions = {},
+): URL {
   return client.config.endpointProvider({
     Bucket: bucket,
     Region: region,
-    UseFIPS: false,
-    UseDualStack: false,
+    UseFIPS: fips,
+    UseDualStack: dualStack,
     ForcePathStyle: endpoint !== undefined,
     Endpoint: endpoint?.origin,
   }).url;
+}
+
+/**
+ * `bucketUrl` with the client's own FIPS and dual-stack settings (`AWS_USE_FIPS_ENDPOINT`,
+ * `AWS_USE_DUALSTACK_ENDPOINT` or the shared config), resolved once per cold start: the
+ * presigned URL then names the very host `HeadObject` asked.
+ */
+export async function clientBucketUrl(
+  client: S3Client,
+  bucket: string,
+  region: string,
+  endpoint?: URL,
+): Promise<URL> {
+  const [fips, dualStack] = await Promise.all([
+    client.config.useFipsEndpoint(),
+    client.config.useDualstackEndpoint(),
+  ]);
+  return bucketUrl(client, bucket, region, { endpoint, fips, dualStack });
 }
 
 /**

@@ -5,11 +5,11 @@ import { CdnSigner, readPrivateKey } from '../core/cdn-signer.ts';
 import { type Config, loadConfig, type Via } from '../core/config.ts';
 import { DownloadService } from '../core/download.ts';
 import { S3ObjectStore } from '../core/object-store.ts';
-import { bucketUrl, S3Signer } from '../core/s3-signer.ts';
+import { clientBucketUrl, S3Signer } from '../core/s3-signer.ts';
 import type { Signer } from '../core/signing.ts';
 
 /** The S3 client and both signers, built once per cold start from config. */
-export function buildDownloadService(config: Config): DownloadService {
+export async function buildDownloadService(config: Config): Promise<DownloadService> {
   const s3 = new S3Client({
     region: config.region,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint.origin, forcePathStyle: true } : {}),
@@ -20,7 +20,7 @@ export function buildDownloadService(config: Config): DownloadService {
   });
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({
-      bucketUrl: bucketUrl(s3, config.bucket, config.region, config.s3Endpoint),
+      bucketUrl: await clientBucketUrl(s3, config.bucket, config.region, config.s3Endpoint),
       region: config.region,
       credentials: s3.config.credentials,
       sha256: s3.config.sha256,
@@ -38,6 +38,7 @@ export function buildDownloadService(config: Config): DownloadService {
 }
 
 export const handler = createDownloadHandler({
-  service: buildDownloadService(loadConfig(process.env)),
+  // Top-level await: resolved once, during the Lambda's init phase.
+  service: await buildDownloadService(loadConfig(process.env)),
   logger: new Logger({ serviceName: 'signet-download' }),
 });

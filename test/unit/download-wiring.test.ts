@@ -32,7 +32,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function handlerFor(endpoint: string) {
+async function handlerFor(endpoint: string) {
   const config = loadConfig({
     SIGNET_BUCKET: 'signet-test',
     SIGNET_REGION: 'us-east-1',
@@ -42,7 +42,7 @@ function handlerFor(endpoint: string) {
     SIGNET_JWKS_URL: 'https://issuer.test/jwks.json',
   });
   return createDownloadHandler({
-    service: buildDownloadService(config),
+    service: await buildDownloadService(config),
     logger: new Logger({ logLevel: 'SILENT' }),
   });
 }
@@ -75,7 +75,7 @@ describe('the download Lambda against a real S3 endpoint', () => {
     });
 
     // Act
-    const result = await handlerFor(endpoint)(event());
+    const result = await (await handlerFor(endpoint))(event());
 
     // Assess
     expect(result.statusCode).toBe(302);
@@ -94,7 +94,7 @@ describe('the download Lambda against a real S3 endpoint', () => {
     });
 
     // Act
-    const result = await handlerFor(endpoint)(event());
+    const result = await (await handlerFor(endpoint))(event());
 
     // Assess
     expect(result.statusCode).toBe(503);
@@ -109,7 +109,7 @@ describe('the download Lambda against a real S3 endpoint', () => {
     const started = Date.now();
 
     // Act
-    const result = await handlerFor(endpoint)(event());
+    const result = await (await handlerFor(endpoint))(event());
 
     // Assess
     const elapsed = Date.now() - started;
@@ -127,7 +127,7 @@ describe('the download Lambda against a real S3 endpoint', () => {
     server = undefined;
 
     // Act
-    const result = await handlerFor(endpoint)(event());
+    const result = await (await handlerFor(endpoint))(event());
 
     // Assess
     expect(result.statusCode).toBe(503);
@@ -142,7 +142,7 @@ describe('the download Lambda against a real S3 endpoint', () => {
     });
 
     // Act
-    const result = await handlerFor(endpoint)(event());
+    const result = await (await handlerFor(endpoint))(event());
 
     // Assess
     expect(result.statusCode).toBe(404);

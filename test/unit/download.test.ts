@@ -49,7 +49,7 @@ function handlerFor(
   const config = loadConfig(env);
   const signers: Partial<Record<Via, Signer>> = {
     s3: new S3Signer({
-      bucketUrl: bucketUrl(client, config.bucket, config.region, config.s3Endpoint),
+      bucketUrl: bucketUrl(client, config.bucket, config.region, { endpoint: config.s3Endpoint }),
       region: config.region,
       credentials: CREDENTIALS,
       sha256: client.config.sha256,

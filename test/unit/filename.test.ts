@@ -262,6 +262,7 @@ describe('contentDisposition', () => {
     ['a name ending in a fullwidth dot', 'report．', 'report'],
     ['combining marks alone', '\u0301\u0302', 'download'],
     ['a name ending in a space once folded', 'report\u3000', 'report'],
+    ['a name starting with a space once folded', '¨report.pdf', 'report.pdf'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
     const value = asciiFallback(name);

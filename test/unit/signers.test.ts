@@ -7,7 +7,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdnSigner, readPrivateKey } from '../../api/core/cdn-signer.ts';
 import { contentDisposition } from '../../api/core/filename.ts';
-import { bucketUrl, S3Signer } from '../../api/core/s3-signer.ts';
+import { bucketUrl, clientBucketUrl, S3Signer } from '../../api/core/s3-signer.ts';
 import { signingWindow } from '../../api/core/signing.ts';
 
 const REGION = 'us-east-1';
@@ -49,7 +49,7 @@ const NAMES = [
 function s3Signer(options: { bucket?: string; endpoint?: URL; region?: string } = {}): S3Signer {
   const region = options.region ?? REGION;
   return new S3Signer({
-    bucketUrl: bucketUrl(client, options.bucket ?? 'signet-test', region, options.endpoint),
+    bucketUrl: bucketUrl(client, options.bucket ?? 'signet-test', region, options),
     region,
     credentials: CREDENTIALS,
     sha256,
@@ -301,6 +301,37 @@ describe('S3Signer', () => {
       expect(url.host).toBe(host);
       expect(new URL(bySdk).host).toBe(host);
       expect(url.searchParams.get('X-Amz-Credential')).toBe(`AKIDEXAMPLE/20300101/${region}/s3/aws4_request`);
+      expect(sigV4Valid(signed, CREDENTIALS.secretAccessKey)).toBe(true);
+      sdk.destroy();
+    },
+  );
+
+  it.each([
+    ['FIPS', { useFipsEndpoint: true }, 'signet-test.s3-fips.us-gov-west-1.amazonaws.com'],
+    ['dual-stack', { useDualstackEndpoint: true }, 'signet-test.s3.dualstack.us-gov-west-1.amazonaws.com'],
+  ])(
+    'signs for the %s endpoint when the S3 client is set to use it, as the SDK does',
+    async (_, setting, host) => {
+      // Prepare
+      const sdk = new S3Client({ region: 'us-gov-west-1', credentials: CREDENTIALS, ...setting });
+      const signer = new S3Signer({
+        bucketUrl: await clientBucketUrl(sdk, 'signet-test', 'us-gov-west-1'),
+        region: 'us-gov-west-1',
+        credentials: CREDENTIALS,
+        sha256,
+        ttlSeconds: TTL,
+      });
+
+      // Act
+      const signed = await signer.sign({ key: 'public/a.pdf', contentDisposition: disposition }, window);
+      const bySdk = await getSignedUrl(
+        sdk,
+        new GetObjectCommand({ Bucket: 'signet-test', Key: 'public/a.pdf' }),
+      );
+
+      // Assess
+      expect(new URL(signed).host).toBe(host);
+      expect(new URL(bySdk).host).toBe(host);
       expect(sigV4Valid(signed, CREDENTIALS.secretAccessKey)).toBe(true);
       sdk.destroy();
     },
