@@ -155,6 +155,13 @@ export function loadConfig(env: Env): Config {
   const regionName = env.SIGNET_REGION?.trim() ? 'SIGNET_REGION' : 'AWS_REGION';
   const region = required(env, regionName);
   if (!REGION.test(region)) fail(regionName, region, 'not an AWS region name');
+  if (region.startsWith('fips-')) {
+    fail(
+      regionName,
+      region,
+      'a FIPS pseudo-region: give the region itself and set AWS_USE_FIPS_ENDPOINT=true',
+    );
+  }
 
   const s3EndpointRaw = optional(env, 'SIGNET_S3_ENDPOINT');
   const s3Endpoint = s3EndpointRaw

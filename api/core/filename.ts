@@ -130,7 +130,7 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
  * it folds "．", "‥" and "…" into dots too, and a name of combining marks folds to nothing,
  * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
- * client saving ".." or "" would fail). NFKD can also grow a name (one "ﷺ" becomes 18
+ * client saving ".." or "" would fail), or starts with it where folding made a leading dot. NFKD can also grow a name (one "ﷺ" becomes 18
  * characters), so the result is cut back to 255 bytes like the name itself: the whole
  * header then stays far below what the edge function copies (2048 characters).
  */
@@ -140,7 +140,9 @@ export function asciiFallback(name: string): string {
     .replace(COMBINING, '')
     .replace(/[^\x20-\x7e]|["\\%/]/gu, '_')
     .trimStart();
-  return finish(truncate(folded, MAX_FILENAME_BYTES)) ?? 'download';
+  // Folding that leaves a leading dot ("¨.pdf" → ".pdf") would hide a file that was not hidden.
+  const named = folded.startsWith('.') && !name.startsWith('.') ? `download${folded}` : folded;
+  return finish(truncate(named, MAX_FILENAME_BYTES)) ?? 'download';
 }
 
 /**

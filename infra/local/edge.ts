@@ -94,6 +94,21 @@ function clientErrorProblem(code: string): ClientErrorAnswer {
   };
 }
 
+/** RFC 9112 §3.2's `Host`: `uri-host [ ":" port ]`, an IP literal or a reg-name, not empty. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d*)?$/;
+
+/** What is wrong with the request's Host header (none on HTTP/1.1, two, or not a host), if anything. */
+function hostProblem(req: IncomingMessage): string | undefined {
+  const hosts = req.rawHeaders.filter(
+    (_, i) => i % 2 === 1 && req.rawHeaders[i - 1]?.toLowerCase() === 'host',
+  );
+  if (hosts.length > 1) return 'a request must carry one Host header';
+  const [host] = hosts;
+  if (host === undefined)
+    return req.httpVersionMinor >= 1 ? 'an HTTP/1.1 request needs a Host header' : undefined;
+  return HOST.test(host) ? undefined : 'the Host header is not a host';
+}
+
 /** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
 export const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -379,14 +394,12 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     await pipeline(originResponse, res);
   }
 
-  // Node answers a request without Host a bare 400 of its own, and takes one with two: the
-  // edge answers both 400 itself (RFC 9112 §3.2).
+  // Node answers a request without Host a bare 400 of its own, and takes a bad one or two:
+  // the edge answers each 400 itself (RFC 9112 §3.2).
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    const hosts = req.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'host').length;
-    if (hosts > 1 || (hosts === 0 && req.httpVersionMinor >= 1)) {
-      const detail =
-        hosts > 1 ? 'a request must carry one Host header' : 'an HTTP/1.1 request needs a Host header';
-      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', detail));
+    const badHost = hostProblem(req);
+    if (badHost) {
+      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', badHost));
       return;
     }
     const rawUrl = req.url ?? '/';
@@ -415,17 +428,20 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   });
   answerClientErrors(server, clientErrorProblem);
   // An `Expect` other than 100-continue, which Node would refuse with a bare 417.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const badHost = hostProblem(req);
     refuse(req, res, () =>
-      problem(
-        res,
-        417,
-        'expectation-failed',
-        'Expectation Failed',
-        'only "Expect: 100-continue" is supported',
-      ),
-    ),
-  );
+      badHost
+        ? problem(res, 400, 'bad-request', 'Bad Request', badHost)
+        : problem(
+            res,
+            417,
+            'expectation-failed',
+            'Expectation Failed',
+            'only "Expect: 100-continue" is supported',
+          ),
+    );
+  });
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

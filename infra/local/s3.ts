@@ -524,6 +524,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         );
       }
     }
+    // An upload is read whole before s3rver sees it: s3rver writes into the object's own file
+    // as bytes arrive, so an upload cut short would replace the object with its first part
+    // (S3 keeps the old object). A body that never completes ends here, with the request.
+    if (method === 'PUT' || method === 'POST') body ??= await readBody(req);
     if (body !== undefined) headers['content-length'] = body.length;
 
     // One HEAD to s3rver at most per request, shared by the conditional and Range checks.

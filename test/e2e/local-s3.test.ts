@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -206,6 +207,38 @@ describe('local S3 with an S3Client', () => {
     // Assess
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'md5-ok.txt' }));
     expect(await got.Body?.transformToString()).toBe('hello');
+  });
+
+  it('keeps the old object when an upload is cut short (S3 stores an upload whole or not at all)', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cut.txt', Body: BODY }));
+    // No checksum in the URL: the body is then streamed to s3rver, not checked first.
+    const plain = new S3Client({
+      region: REGION,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const url = new URL(await getSignedUrl(plain, new PutObjectCommand({ Bucket: BUCKET, Key: 'cut.txt' })));
+    plain.destroy();
+    expect([...url.searchParams.keys()].some((name) => name.startsWith('x-amz-checksum'))).toBe(false);
+
+    // Act: 3 of the 100 bytes announced, then the connection drops.
+    await new Promise<void>((done) => {
+      const put = httpRequest(url, { method: 'PUT', headers: { 'content-length': '100' } });
+      put.on('error', () => done());
+      put.write('abc');
+      setTimeout(() => {
+        put.destroy();
+        done();
+      }, 100);
+    });
+    await new Promise((settle) => setTimeout(settle, 200));
+
+    // Assess
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cut.txt' }));
+    expect(await got.Body?.transformToString()).toBe(BODY);
   });
 
   it('refuses an unsigned PUT and stores nothing', async () => {

@@ -129,6 +129,7 @@ describe('loadConfig', () => {
     ['SIGNET_REGION', 'mars', '"mars"'],
     ['SIGNET_REGION', 'US-EAST-1', '"US-EAST-1"'],
     ['SIGNET_REGION', 'us-east-1a', '"us-east-1a"'],
+    ['SIGNET_REGION', 'fips-us-gov-west-1', '"fips-us-gov-west-1"'],
     ['SIGNET_S3_ENDPOINT', 'not a url', '"not a url"'],
     ['SIGNET_S3_ENDPOINT', 'http://s3.example.com', '"http://s3.example.com"'],
     ['SIGNET_S3_ENDPOINT', 'https://s3.example.com/prefix', '"https://s3.example.com/prefix"'],

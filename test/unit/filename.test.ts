@@ -251,7 +251,7 @@ describe('contentDisposition', () => {
     ['CJK', '報告.pdf', '__.pdf'],
     ['an astral emoji', '😀.png', '_.png'],
     // NFKD folds fullwidth "／" and "．" into "/" and ".": no path may come out.
-    ['a fullwidth path', '．．／．．／.bashrc', '.._.._.bashrc'],
+    ['a fullwidth path', '．．／．．／.bashrc', 'download.._.._.bashrc'],
     ['a fullwidth absolute path', '／etc／passwd', '_etc_passwd'],
     ['a fullwidth backslash', 'C：＼Windows＼x.ini', 'C:_Windows_x.ini'],
     // Folding can leave dots, a trailing space or nothing: trimmed, and "download" if empty.
@@ -263,6 +263,9 @@ describe('contentDisposition', () => {
     ['combining marks alone', '\u0301\u0302', 'download'],
     ['a name ending in a space once folded', 'report\u3000', 'report'],
     ['a name starting with a space once folded', '¨report.pdf', 'report.pdf'],
+    ['a name that folds to its extension alone', '¨.pdf', 'download.pdf'],
+    ['a name starting with a fullwidth dot', '．pdf', 'download.pdf'],
+    ['a hidden name, kept hidden', '.bashrc', '.bashrc'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
     const value = asciiFallback(name);

@@ -119,6 +119,14 @@ describe('the local edge', () => {
     ['headers over 16 KB', `GET /d/a.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['an HTTP/1.1 request without Host', 'GET /d/a.txt HTTP/1.1\r\n\r\n', 400],
     ['a request with two Host headers', 'GET /d/a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
+    ['an empty Host', 'GET /d/a.txt HTTP/1.1\r\nHost:\r\n\r\n', 400],
+    ['a Host that is not a host', 'GET /d/a.txt HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
+    ['a Host with a path in it', 'GET /d/a.txt HTTP/1.1\r\nHost: a/b@c\r\n\r\n', 400],
+    [
+      'two Host headers and an unknown Expect (the Host is checked first)',
+      'GET /d/a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\nExpect: foo\r\n\r\n',
+      400,
+    ],
     ['an Expect other than 100-continue', 'GET /d/a.txt HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', 417],
   ])('answers %s (refused before any route) in problem+json, then closes', async (_, raw, status) => {
     // Act
