@@ -130,9 +130,10 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
  * it folds "．", "‥" and "…" into dots too, and a name of combining marks folds to nothing,
  * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
- * client saving ".." or "" would fail), or starts with it where folding made a leading dot. NFKD can also grow a name (one "ﷺ" becomes 18
- * characters), so the result is cut back to 255 bytes like the name itself: the whole
- * header then stays far below what the edge function copies (2048 characters).
+ * client saving ".." or "" would fail), or starts with it where folding made a leading
+ * dot. NFKD can also grow a name (one "ﷺ" becomes 18 characters), so the result is cut
+ * back to 255 bytes like the name itself: the whole header then stays far below what the
+ * edge function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
   const folded = name
