@@ -80,7 +80,7 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>>
 };
 
 /** A request Node's parser refused, answered in problem+json like every other error. */
-function clientErrorProblem(code: string): ClientErrorAnswer {
+export function clientErrorProblem(code: string): ClientErrorAnswer {
   const [status, slug, detail] = CLIENT_ERRORS[code] ?? [
     400,
     'bad-request',

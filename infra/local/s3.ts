@@ -93,7 +93,7 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
 };
 
 /** A request Node's parser refused, answered 400 in S3's XML error shape, as S3 answers it. */
-function clientErrorXml(nodeCode: string): ClientErrorAnswer {
+export function clientErrorXml(nodeCode: string): ClientErrorAnswer {
   const [code, message] = CLIENT_ERRORS[nodeCode] ?? [
     'BadRequest',
     'An error occurred when parsing the HTTP request.',

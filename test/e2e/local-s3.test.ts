@@ -7,9 +7,11 @@ import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -23,7 +25,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { FinalizeHandler, FinalizeHandlerArguments } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalS3, startLocalS3 } from '../../infra/local/s3.ts';
+import { clientErrorXml, type LocalS3, startLocalS3 } from '../../infra/local/s3.ts';
 import { Sha256 } from '../sha256.ts';
 import { exchangeRaw } from './helpers.ts';
 
@@ -191,6 +193,42 @@ describe('local S3 with an S3Client', () => {
       name: 'NotFound',
       status: 404,
     });
+  });
+
+  it('refuses a DeleteObjects whose Content-MD5 does not match with 400 BadDigest, and deletes nothing', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'keep.txt', Body: 'keep' }));
+    const wrongMd5 = newClient();
+    wrongMd5.middlewareStack.addRelativeTo(
+      (next: FinalizeHandler<ServiceInputTypes, ServiceOutputTypes>) =>
+        async (args: FinalizeHandlerArguments<ServiceInputTypes>) => {
+          (args.request as { headers: Record<string, string> }).headers['content-md5'] = createHash('md5')
+            .update('other')
+            .digest('base64');
+          return next(args);
+        },
+      { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'wrongMd5' },
+    );
+
+    // Act
+    const result = await failure(
+      wrongMd5.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'keep.txt' }] } })),
+    );
+    wrongMd5.destroy();
+
+    // Assess
+    expect(result).toEqual({ name: 'BadDigest', status: 400 });
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'keep.txt' }));
+    expect(await got.Body?.transformToString()).toBe('keep');
+  });
+
+  it('answers a request too slow to arrive with 400 RequestTimeout in S3 XML', () => {
+    // Act
+    const { status, body } = clientErrorXml('ERR_HTTP_REQUEST_TIMEOUT');
+
+    // Assess
+    expect(status).toBe(400);
+    expect(errorCode(body)).toBe('RequestTimeout');
   });
 
   it('stores a PUT whose Content-MD5 matches', async () => {
@@ -920,6 +958,11 @@ describe('local S3 with presigned URLs', () => {
       '<Tagging',
     ],
     [
+      'ListObjects',
+      () => getSignedUrl(client, new ListObjectsCommand({ Bucket: BUCKET })),
+      '<ListBucketResult',
+    ],
+    [
       'ListObjectsV2',
       () => getSignedUrl(client, new ListObjectsV2Command({ Bucket: BUCKET })),
       '<ListBucketResult',
@@ -953,6 +996,37 @@ describe('local S3 with presigned URLs', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toBe('bytes 0-0/10');
     expect(res.headers.get('content-length')).toBe('1');
+  });
+
+  it('sends exactly one byte for bytes=0-0, so the next answer on the connection starts clean', async () => {
+    // Prepare
+    const url = new URL(await presignGet('digits.txt'));
+    const get = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+
+    // Act
+    const answer = await exchangeRaw(
+      s3.port,
+      `${get}Range: bytes=0-0\r\n\r\n${get}Connection: close\r\n\r\n`,
+    );
+
+    // Assess
+    expect(answer).toMatch(/^HTTP\/1.1 206 [\s\S]*?\r\n\r\n0HTTP\/1.1 200 [\s\S]*?\r\n\r\n0123456789$/);
+  });
+
+  it('answers If-None-Match on a GetObject with partNumber with 304 and its ETag', async () => {
+    // Prepare
+    const { ETag: etag } = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'digits.txt' }));
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt', PartNumber: 1 }),
+    );
+
+    // Act
+    const res = await fetch(url, { headers: { 'if-none-match': etag ?? '' } });
+
+    // Assess
+    expect(res.status).toBe(304);
+    expect(res.headers.get('etag')).toBe(etag);
   });
 
   it('answers bytes=0-0 of a one-byte object with 206 and that byte', async () => {

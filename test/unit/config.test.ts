@@ -123,6 +123,8 @@ describe('loadConfig', () => {
     ['SIGNET_BUCKET', '192.168.5.4', '"192.168.5.4"'],
     ['SIGNET_BUCKET', 'xn--bucket', '"xn--bucket"'],
     ['SIGNET_BUCKET', 'sthree-bucket', '"sthree-bucket"'],
+    ['SIGNET_BUCKET', 'amzn-s3-demo-bucket', '"amzn-s3-demo-bucket"'],
+    ['SIGNET_BUCKET', 'files--table-s3', '"files--table-s3"'],
     ['SIGNET_BUCKET', 'my-ap-abc123-s3alias', '"my-ap-abc123-s3alias"'],
     ['SIGNET_BUCKET', 'files--ol-s3', '"files--ol-s3"'],
     ['SIGNET_BUCKET', 'files--use1-az4--x-s3', '"files--use1-az4--x-s3"'],

@@ -5,7 +5,7 @@ import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeFunctions } from '../../edge/build.ts';
 import { LocalRestApi } from '../../infra/local/api-gateway.ts';
-import { fields, startEdge } from '../../infra/local/edge.ts';
+import { clientErrorProblem, fields, startEdge } from '../../infra/local/edge.ts';
 import { loadEdgeFunction } from '../../infra/local/edge-runtime.ts';
 import { type KeyEntry, type KeyStatus, trustedKeys } from '../../infra/local/key-group.ts';
 import { exchangeRaw } from '../e2e/helpers.ts';
@@ -142,6 +142,27 @@ describe('the local edge', () => {
       type: expect.stringMatching(/^https:\/\/signet\.dev\/problems\//),
     });
     expect(openAfter).toBe(0);
+  });
+
+  it.each([
+    ['an HTTP/1.0 request without Host', 'GET /d/a.txt HTTP/1.0\r\n\r\n'],
+    ['a Host with an empty port', 'GET /d/a.txt HTTP/1.1\r\nHost: 127.0.0.1:\r\nConnection: close\r\n\r\n'],
+  ])('takes %s (valid, RFC 9112 §3.2) to the route', async (_, raw) => {
+    // Act
+    const { answer } = await rawExchange(raw);
+
+    // Assess: the route's 503 (the API is loading), not a 400
+    expect(splitAnswer(answer).statusLine).toMatch(/^HTTP\/1.1 503 /);
+  });
+
+  it('answers a request too slow to arrive 408 in problem+json', () => {
+    // Act
+    const { status, headers, body } = clientErrorProblem('ERR_HTTP_REQUEST_TIMEOUT');
+
+    // Assess
+    expect(status).toBe(408);
+    expect(headers['Content-Type']).toBe('application/problem+json');
+    expect(JSON.parse(body)).toMatchObject({ status: 408, title: 'Request Timeout' });
   });
 
   it('rejects a /files/ URL with no valid signature with 403 problem+json', async () => {

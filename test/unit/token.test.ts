@@ -158,6 +158,7 @@ describe('extractToken', () => {
   it.each([
     ['a credential of "eyJ" over and over, no dots', `Basic ${'eyJ'.repeat(2700)}`],
     ['a credential with "eyJ" inside a longer run', 'Token QeyJa.eyJb.c'],
+    ['a credential with "eyJ" after a "-"', 'Token Q-eyJa.eyJb.c'],
   ])('reads the cookie behind %s: a JWT starts a run of base64url characters', (_, authorization) => {
     // Act
     const token = extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
