@@ -83,6 +83,13 @@ export class S3Signer implements Signer {
   readonly #ttlSeconds: number;
   readonly #credentials: AwsCredentialIdentityProvider;
   #identity: AwsCredentialIdentity | undefined;
+  /**
+   * Each query parameter's last value and its encoded `name=value`. All but the date, the
+   * signature and the disposition repeat from one URL to the next, the session token
+   * (about 1 KB on Lambda) among them: encoded once, not on every request. One entry per
+   * parameter name SigV4 writes, so the map stays this small.
+   */
+  readonly #pairs = new Map<string, { readonly value: string; readonly pair: string }>();
 
   constructor(options: S3SignerOptions) {
     const { credentials } = options;
@@ -118,9 +125,17 @@ export class S3Signer implements Signer {
     });
     const host = this.#port === undefined ? this.#hostname : `${this.#hostname}:${this.#port}`;
     const query = Object.entries(signed.query ?? {})
-      .map(([name, value]) => `${strictEncode(name)}=${strictEncode(String(value))}`)
+      .map(([name, value]) => this.#pair(name, String(value)))
       .join('&');
     return `${this.#protocol}//${host}${signed.path}?${query}`;
+  }
+
+  #pair(name: string, value: string): string {
+    const last = this.#pairs.get(name);
+    if (last?.value === value) return last.pair;
+    const pair = `${strictEncode(name)}=${strictEncode(value)}`;
+    this.#pairs.set(name, { value, pair });
+    return pair;
   }
 
   /**
