@@ -379,14 +379,18 @@ describe('S3Signer', () => {
 
     // Act
     const signed = await signer.sign({ key: 'public/a.pdf', contentDisposition: disposition }, window);
-    await signer.sign({ key: 'public/b.pdf', contentDisposition: disposition }, window);
+    // The second URL reuses the encoded token: it must still read back as the token.
+    const again = await signer.sign({ key: 'public/b.pdf', contentDisposition: disposition }, window);
 
     // Assess
-    const params = new URL(signed).searchParams;
-    expect(params.get('X-Amz-Security-Token')).toBe(temporary.sessionToken);
-    expect(params.get('X-Amz-Credential')).toBe('ASIATEMPORARY/20300101/us-east-1/s3/aws4_request');
-    expect(params.has('X-Amz-S3session-Token')).toBe(false);
-    expect(sigV4Valid(signed, temporary.secretAccessKey)).toBe(true);
+    for (const url of [signed, again]) {
+      const params = new URL(url).searchParams;
+      expect(params.get('X-Amz-Security-Token')).toBe(temporary.sessionToken);
+      expect(params.get('X-Amz-Credential')).toBe('ASIATEMPORARY/20300101/us-east-1/s3/aws4_request');
+      expect(params.has('X-Amz-S3session-Token')).toBe(false);
+      expect(sigV4Valid(url, temporary.secretAccessKey)).toBe(true);
+    }
+    expect(new URL(again).pathname).toBe('/public/b.pdf');
     expect(calls).toBe(1);
   });
 
