@@ -10,6 +10,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export interface RunningStack {
   readonly endpoints: Endpoints;
   readonly stateDir: string;
+  /** The child's process id; with `npmStart`, also its process group's. */
+  readonly pid: number | undefined;
   /** Everything the stack printed so far. */
   readonly output: () => string;
   /** A token from the stack's dev issuer (the code behind `signet token`). */
@@ -61,14 +63,20 @@ export function stackEnv(stateDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts the real local stack (`signet dev`) as a child process on random ports with its
- * own state folder, and waits until it says it is running.
+ * Starts the real local stack (`signet dev`, or `npm start`) as a child process on random
+ * ports with its own state folder, and waits until it says it is running.
  */
 export async function startStack(
-  options: { stateDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { stateDir?: string; env?: NodeJS.ProcessEnv; npmStart?: boolean } = {},
 ): Promise<RunningStack> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'signet-e2e-')));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/signet.js'), 'dev'], {
+  // `npmStart`: as a user starts it, through `npm start` (then npm is the child signalled).
+  const [command, args] = options.npmStart
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, [join(ROOT, 'bin/signet.js'), 'dev']];
+  const child = spawn(command, args, {
+    // npm's children in a process group of their own, so a test can end them all.
+    detached: options.npmStart === true,
     cwd: ROOT,
     env: { ...stackEnv(stateDir), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,6 +109,7 @@ export async function startStack(
   return {
     endpoints,
     stateDir,
+    pid: child.pid,
     output: () => output,
     token: ({ sub = 'dev-user', scope = 'downloads:read', ttl = 600 } = {}) =>
       mintToken(stateDir, {

@@ -332,6 +332,39 @@ describe('stop and restart', () => {
   });
 });
 
+describe('npm start', () => {
+  let stack: RunningStack | undefined;
+  let group: number | undefined;
+  afterAll(async () => {
+    await stack?.stop();
+    // A gateway npm left running when the test failed: ended with its process group.
+    if (group !== undefined) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // The group is gone: nothing was left.
+      }
+    }
+  });
+
+  it('SIGTERM to npm stops the gateway too: the script execs node, so the signal reaches it', async () => {
+    // Prepare
+    stack = await startStack({ npmStart: true });
+    const started = stack;
+    group = started.pid;
+
+    // Act
+    stack = undefined;
+    const code = await started.stop();
+
+    // Assess
+    expect(code).toBe(0);
+    expect(started.output()).toContain('SIGTERM: stopping Signet');
+    expect(await refused(started.endpoints.edge)).toBe(true);
+    expect(await refused(started.endpoints.s3)).toBe(true);
+  });
+});
+
 describe('signet dev: a busy port', () => {
   it.each(['PORT', 'S3_PORT', 'ISSUER_PORT', 'DYNAMODB_PORT'])(
     '%s in use → exit 1 with one clear line, no stack trace',
