@@ -522,20 +522,51 @@ for (const name of only) {
 }
 console.log('Signet bench: every figure from this run, on this machine.\n');
 const wanted = (section: string) => only.size === 0 || only.has(section);
+
+/** Each target of the issue, judged on this run's figures alone. */
+interface Verdict {
+  readonly target: string;
+  readonly measured: number;
+  readonly limit: number;
+  readonly met: boolean;
+}
+const verdicts: Verdict[] = [];
+const judge = (target: string, measured: number, limit: number) =>
+  verdicts.push({ target, measured, limit, met: measured <= limit });
+
 if (wanted('handlers')) {
-  results.handlers = await handlerBench();
+  const handlers = await handlerBench();
+  results.handlers = handlers;
   console.log('1. authorizer + download handler in process (object store stubbed):');
-  console.log(JSON.stringify(results.handlers, null, 2));
+  console.log(JSON.stringify(handlers, null, 2));
+  judge('handler via=s3 / (jwtVerify + SigV4 presign), wall', handlers.ratio.s3.wall, 1.5);
+  judge('handler via=cdn / (jwtVerify + RSA-SHA1 sign), wall', handlers.ratio.cdn.wall, 1.5);
 }
 if (wanted('bundles')) {
-  results.bundles = await bundleBench();
+  const bundles = await bundleBench();
+  results.bundles = bundles;
   console.log('\n2. Lambda bundles (gzip size; import time over an empty node start):');
-  console.log(JSON.stringify(results.bundles, null, 2));
+  console.log(JSON.stringify(bundles, null, 2));
+  const limits: Record<string, number> = {
+    authorizer: bundles.targets.authorizerGzipKiB,
+    download: bundles.targets.downloadGzipKiB,
+  };
+  for (const { name, gzipKiB } of bundles.bundles) {
+    const limit = limits[name];
+    if (limit !== undefined) judge(`${name} bundle, gzip KiB`, gzipKiB, limit);
+  }
 }
 if (wanted('edge')) {
-  results.edge = await edgeBench();
+  const edge = await edgeBench();
+  results.edge = edge;
   console.log('\n3. through the local edge, GET /d/* answered 302, beside a constant-302 node:http server:');
-  console.log(JSON.stringify(results.edge, null, 2));
+  console.log(JSON.stringify(edge, null, 2));
+  judge('5xx answers through the edge under load', edge.edge.s3.fiveXx + edge.edge.cdn.fiveXx, 0);
+}
+results.targets = verdicts;
+console.log('\nTargets, judged on this run alone:');
+for (const { target, measured, limit, met } of verdicts) {
+  console.log(`  ${met ? 'met   ' : 'MISSED'}  ${target}: ${measured} (at most ${limit})`);
 }
 
 const outDir = join(ROOT, 'bench-results');

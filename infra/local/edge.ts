@@ -404,14 +404,22 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     }
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?', 1)[0] ?? '/';
+    // CloudFront's path patterns `/d/*`, `/p/*`, `/links*` (the last matches `/linksX` too:
+    // the gateway, not the edge, answers that 404).
     const route =
-      path.startsWith('/d/') || path.startsWith('/p/') || path === '/links' || path.startsWith('/links/')
+      path.startsWith('/d/') || path.startsWith('/p/') || path.startsWith('/links')
         ? api
         : path.startsWith('/files/')
           ? files
           : undefined;
     if (!route) {
-      problem(res, 404, 'not-found', 'Not Found', 'no such route');
+      problem(
+        res,
+        404,
+        'not-found',
+        'Not Found',
+        'no such path: the edge routes /d/*, /p/*, /links* and /files/*',
+      );
       return;
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && announcesBody(req)) {

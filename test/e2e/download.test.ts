@@ -654,6 +654,18 @@ describe("HEAD /d/{key}: every answer has GET's status and headers, and no body"
     if (status === 401) expect(head.headers['www-authenticate']).toMatch(/^Bearer\b/);
     if (status >= 400) expect(head.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
+
+  it.each([
+    ['/links/nope', 'no such route'],
+    ['/nope', 'no such path: the edge routes /d/*, /p/*, /links* and /files/*'],
+  ])('%s: the 404 says which part answered it (the gateway, or the edge)', async (path, detail) => {
+    // Act
+    const res = await rawRequest(stack.endpoints.edge, path, {}, 'GET');
+
+    // Assess
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 404, detail });
+  });
 });
 
 describe('tampered signed URLs are refused', () => {

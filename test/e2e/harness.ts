@@ -16,7 +16,8 @@ export interface RunningStack {
   readonly output: () => string;
   /** A token from the stack's dev issuer (the code behind `signet token`). */
   token(options?: { sub?: string; scope?: string; ttl?: number }): Promise<string>;
-  stop(): Promise<number | null>;
+  /** Sends `signal` (default SIGTERM; SIGINT is Ctrl-C) and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Whether the child has ended, by an exit or by a signal. */
@@ -119,8 +120,8 @@ export async function startStack(
         scope,
         ttlSeconds: ttl,
       }),
-    async stop() {
-      child.kill('SIGTERM');
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
       const code = await run(child);
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
       return code;

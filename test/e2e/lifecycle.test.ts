@@ -12,7 +12,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +164,35 @@ describe.sequential('signet dev: what it writes and prints', () => {
       await rm(folder, { recursive: true, force: true });
     }
   });
+
+  it.each(VIAS)(
+    'every sample downloads via=%s: its bytes, and its own name (non-ASCII and spaces too)',
+    async (via) => {
+      // Prepare
+      const folder = join(import.meta.dirname, '../../samples');
+      const files = (await readdir(folder, { recursive: true, withFileTypes: true })).filter((e) =>
+        e.isFile(),
+      );
+      const token = await running().token();
+      expect(files.map((e) => e.name)).toEqual(
+        expect.arrayContaining(['Überblick – 報告.txt', 'Annual Report 2026.txt']),
+      );
+
+      for (const entry of files) {
+        const file = join(entry.parentPath, entry.name);
+        const key = relative(folder, file).split(sep).join('/');
+
+        // Act
+        const location = await redirectTo(running().endpoints, downloadPath(key, { via }), token, via);
+        const res = await follow(location);
+
+        // Assess
+        expect(res.status, key).toBe(200);
+        expect(res.body.equals(await readFile(file)), key).toBe(true);
+        expect(parseDisposition(res.headers.get('content-disposition')).name, key).toBe(entry.name);
+      }
+    },
+  );
 
   it('a broken keys.json does not take the stack down: the last good key group stays', async () => {
     // Prepare
@@ -332,6 +361,30 @@ describe('stop and restart', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  let stack: RunningStack | undefined;
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('SIGINT stops the stack with exit code 0 and frees its ports', async () => {
+    // Prepare
+    stack = await startStack();
+    const started = stack;
+
+    // Act
+    stack = undefined;
+    const code = await started.stop('SIGINT');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(started.output()).toContain('SIGINT: stopping Signet');
+    expect(await refused(started.endpoints.edge)).toBe(true);
+    expect(await refused(started.endpoints.s3)).toBe(true);
+    expect(await refused(started.endpoints.issuer)).toBe(true);
+  });
+});
+
 describe('npm start', () => {
   let stack: RunningStack | undefined;
   let group: number | undefined;
@@ -395,6 +448,35 @@ describe('signet dev: a busy port', () => {
       }
     },
   );
+});
+
+describe('signet dev: a bad setting', () => {
+  it.each([
+    ['SIGNET_URL_TTL_SECONDS', 'abc'],
+    ['SIGNET_READ_PREFIXES', 'public'],
+    ['SIGNET_DEFAULT_VIA', 'ftp'],
+    ['SIGNET_CLOCK_TOLERANCE_SECONDS', '-5'],
+  ])('%s=%j → exit 1 naming the variable and the value, before anything starts', async (name, value) => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-config-'));
+
+    try {
+      // Act
+      const run = spawnSync(process.execPath, ['bin/signet.js', 'dev'], {
+        env: { ...stackEnv(dir), [name]: value },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+
+      // Assess
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`signet dev: cannot start: ${name} is "${value}"`);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(run.stdout).not.toContain('Signet is running locally.');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('signet dev: a port setting that is not a port number', () => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeFunctions } from '../../edge/build.ts';
 import { LocalRestApi } from '../../infra/local/api-gateway.ts';
@@ -31,6 +32,15 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
       .end();
   });
 }
+
+/** An authorizer that lets every request through, to every route. */
+const allowAll = async (): Promise<APIGatewayAuthorizerResult> => ({
+  principalId: 'alice',
+  policyDocument: {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }],
+  },
+});
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -179,13 +189,7 @@ describe('the local edge', () => {
     const seen: (Record<string, string | undefined> | null)[] = [];
     const api = new LocalRestApi({
       region: 'us-east-1',
-      authorizer: async () => ({
-        principalId: 'alice',
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }],
-        },
-      }),
+      authorizer: allowAll,
       routes: [
         {
           methods: ['GET', 'HEAD'],
@@ -208,6 +212,69 @@ describe('the local edge', () => {
     expect(res.status).toBe(204);
     expect(seen).toEqual([{ constructor: '1' }]);
   });
+});
+
+describe("the local edge: routing by path, as the distribution's behaviours", () => {
+  const reached: string[] = [];
+  const record = async (event: { path: string }) => {
+    reached.push(event.path);
+    return { statusCode: 204, body: '' };
+  };
+  const api = new LocalRestApi({
+    region: 'us-east-1',
+    authorizer: allowAll,
+    routes: [
+      { methods: ['GET'], resource: '/d/{proxy+}', authorize: true, handler: record },
+      { methods: ['GET'], resource: '/p/{id}', authorize: false, handler: record },
+      { methods: ['GET'], resource: '/links', authorize: true, handler: record },
+      { methods: ['GET'], resource: '/links/{id}', authorize: true, handler: record },
+    ],
+  });
+  let edge: { url: string; server: Server };
+
+  beforeAll(async () => {
+    edge = await edgeWith(() => api);
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => edge.server.close(done));
+  });
+
+  it.each(['/d/public/a.txt', '/p/abc123', '/links', '/links?limit=1', '/links/abc123'])(
+    '%s reaches the API',
+    async (path) => {
+      // Act
+      const res = await get(`${edge.url}${path}`);
+
+      // Assess
+      expect(res.status).toBe(204);
+      expect(reached.at(-1)).toBe(path.split('?')[0]);
+    },
+  );
+
+  it('/linksX matches /links* as on CloudFront: the gateway answers its 404, not the edge', async () => {
+    // Act
+    const res = await get(`${edge.url}/linksX`);
+
+    // Assess
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 404, detail: 'no such route' });
+  });
+
+  it.each(['/', '/nope', '/d', '/p', '/files'])(
+    "%s: the edge's own 404, naming what it routes",
+    async (path) => {
+      // Act
+      const res = await get(`${edge.url}${path}`);
+
+      // Assess
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.body).detail).toBe(
+        'no such path: the edge routes /d/*, /p/*, /links* and /files/*',
+      );
+    },
+  );
 });
 
 describe('the local edge: request bodies and repeated headers', () => {
