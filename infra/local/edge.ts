@@ -15,7 +15,7 @@ import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from
 import { gatewayResponse } from '../gateway-responses.ts';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
-import { answerClientErrors, type ClientErrorAnswer, HOP_BY_HOP, listen } from './http.ts';
+import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, listen } from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -77,6 +77,7 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>>
   HPE_HEADER_OVERFLOW: [431, 'header-too-large', 'the request headers are too large'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'content-too-large', 'the chunk extensions are too large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
+  [CONNECT]: [405, 'method-not-allowed', 'CONNECT is not served: the edge is not a proxy'],
 };
 
 /** A request Node's parser refused, answered in problem+json like every other error. */
@@ -89,7 +90,12 @@ export function clientErrorProblem(code: string): ClientErrorAnswer {
   const title = STATUS_CODES[status] ?? 'Bad Request';
   return {
     status,
-    headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'private, no-store' },
+    headers: {
+      'Content-Type': 'application/problem+json',
+      'Cache-Control': 'private, no-store',
+      // A 405 names what is allowed (RFC 9110 §15.5.6): the most any behaviour allows.
+      ...(status === 405 ? { Allow: 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE' } : {}),
+    },
     body: problemBody(status, slug, title, detail),
   };
 }

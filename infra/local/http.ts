@@ -1,4 +1,4 @@
-import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Headers a proxy must not forward (RFC 9110 §7.6.1), plus `expect`, which it answers itself. */
@@ -61,7 +61,8 @@ export interface ClientErrorAnswer {
  * `render`'s body instead (given Node's error code, e.g. `HPE_HEADER_OVERFLOW`), then closes
  * the connection, as Node does. Where the connection still owes another request its answer
  * (a download under way, a pipelined request read whole and waiting), it is closed without
- * a word: the error would land inside that answer, or be taken for it.
+ * a word: the error would land inside that answer, or be taken for it. A CONNECT, which Node
+ * also keeps from the handlers, gets `render(CONNECT)`.
  */
 export function answerClientErrors(server: Server, render: (code: string) => ClientErrorAnswer): void {
   // The responses under way on each connection (pipelined requests queue several).
@@ -77,12 +78,8 @@ export function answerClientErrors(server: Server, render: (code: string) => Cli
     [...(responses.get(socket) ?? [])].some(
       (res) => !res.writableEnded && (res.headersSent || res.req.complete),
     );
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || answerOwed(socket)) {
-      socket.destroy();
-      return;
-    }
-    const { status, headers, body } = render(error.code ?? '');
+  const answer = (socket: Duplex, code: string) => {
+    const { status, headers, body } = render(code);
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n${head.join('')}` +
@@ -90,5 +87,17 @@ export function answerClientErrors(server: Server, render: (code: string) => Cli
       // The server allows half-open sockets: close it for good once the answer is out.
       () => socket.destroy(),
     );
+  };
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || answerOwed(socket)) {
+      socket.destroy();
+      return;
+    }
+    answer(socket, error.code ?? '');
   });
+  // A CONNECT (a tunnel request) never reaches a handler either: Node closes it unanswered.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => answer(socket, CONNECT));
 }
+
+/** The code `render` gets for a CONNECT request, which these servers (no proxies) refuse. */
+export const CONNECT = 'CONNECT';

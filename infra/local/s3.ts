@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { answerClientErrors, type ClientErrorAnswer, HOP_BY_HOP, queryPairs } from './http.ts';
+import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, queryPairs } from './http.ts';
 import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
@@ -81,7 +81,7 @@ function sendError(
 }
 
 /** What Node's HTTP parser reports, as S3's own answer to it. */
-const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
+const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string, number?]>> = {
   HPE_HEADER_OVERFLOW: [
     'RequestHeaderSectionTooLarge',
     'Your request header section exceeds the maximum allowed size.',
@@ -90,15 +90,20 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
     'RequestTimeout',
     'Your socket connection to the server was not read from or written to within the timeout period.',
   ],
+  [CONNECT]: ['MethodNotAllowed', 'The specified method is not allowed against this resource.', 405],
 };
 
 /** A request Node's parser refused, answered 400 in S3's XML error shape, as S3 answers it. */
 export function clientErrorXml(nodeCode: string): ClientErrorAnswer {
-  const [code, message] = CLIENT_ERRORS[nodeCode] ?? [
+  const [code, message, status = 400] = CLIENT_ERRORS[nodeCode] ?? [
     'BadRequest',
     'An error occurred when parsing the HTTP request.',
   ];
-  return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: errorXml(code, message) };
+  const headers = {
+    'Content-Type': 'application/xml',
+    ...(status === 405 ? { Allow: 'GET, HEAD, PUT, POST, DELETE' } : {}),
+  };
+  return { status, headers, body: errorXml(code, message) };
 }
 
 function forwardHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
@@ -317,6 +322,130 @@ async function firstByte(body: IncomingMessage): Promise<Buffer> {
   return Buffer.alloc(0);
 }
 
+/** A request the local S3 answers itself, before s3rver sees it. */
+export interface StorageProblem {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** s3rver adds this to an object's file name (the longest of its suffixes, 22 bytes). */
+const S3RVER_SUFFIX_BYTES = Buffer.byteLength('._S3rver_metadata.json');
+/** One file name on disk: at most 255 bytes, so a segment at most 233 with s3rver's suffix. */
+export const MAX_LOCAL_SEGMENT_BYTES = 255 - S3RVER_SUFFIX_BYTES;
+/** s3rver's own file names; a key segment holding this would name one of them. */
+const S3RVER_MARK = '._S3rver_';
+/** An upload id as s3rver makes them: 16 random bytes in hex. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+/** A part number: 1 to 10000. */
+const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
+/** A bucket name, path-style: S3's naming rules, loosely (no encoded `/` or anything else). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const decoded = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Why a key can never be stored here (s3rver keeps each key as files), or undefined. */
+function unstorableKey(key: string): string | undefined {
+  if (key.includes('\0')) return 'holds a NUL';
+  if (Buffer.byteLength(key, 'utf8') > 1024) return 'is longer than 1024 bytes';
+  const segments = key.split('/');
+  if (segments.some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_LOCAL_SEGMENT_BYTES)) {
+    return `has a segment longer than ${MAX_LOCAL_SEGMENT_BYTES} bytes`;
+  }
+  if (segments.some((segment) => segment.includes(S3RVER_MARK))) return `holds "${S3RVER_MARK}"`;
+  return undefined;
+}
+
+/** The key of a decoded path-style request path: everything after the bucket. */
+const keyOf = (path: string) => path.slice(path.indexOf('/', 1) + 1 || path.length);
+
+const escapes = (path: string) => path.split('/').some((segment) => segment === '.' || segment === '..');
+
+/**
+ * What the local S3 refuses before s3rver, which builds file paths from the request: a key,
+ * an upload id, a part number or a copy source that would reach outside its folder, or name
+ * a file the disk cannot hold (a crash inside s3rver), or clash with s3rver's own files.
+ * Real S3 stores such keys; here a read of one answers 404 (it cannot exist) and a write 400.
+ */
+export function storageProblem(
+  method: string,
+  rawUrl: string,
+  headers: IncomingHttpHeaders,
+): StorageProblem | undefined {
+  const [rawPath = ''] = rawUrl.split('?', 1);
+  const path = decoded(rawPath);
+  if (path === undefined)
+    return { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." };
+  const rawBucket = rawPath.split('/')[1] ?? '';
+  if (rawBucket !== '' && !BUCKET_NAME.test(rawBucket)) {
+    return { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
+  }
+  if (escapes(path)) {
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'Keys with . or .. segments are not supported locally',
+    };
+  }
+  for (const [name, value] of queryPairs(rawUrl) ?? []) {
+    if (name === 'uploadId' && !UPLOAD_ID.test(value)) {
+      return {
+        status: 404,
+        code: 'NoSuchUpload',
+        message: 'The specified upload does not exist. The upload ID may be invalid.',
+      };
+    }
+    if (name === 'partNumber' && !PART_NUMBER.test(value)) {
+      return {
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'Part number must be an integer between 1 and 10000, inclusive',
+      };
+    }
+  }
+  const key = keyOf(path);
+  const unstorable = key === '' ? undefined : unstorableKey(key);
+  if (unstorable) {
+    if (method === 'GET' || method === 'HEAD') {
+      return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
+    }
+    return {
+      status: 400,
+      code: 'KeyTooLongError',
+      message: `The key ${unstorable}: the local S3 cannot store it (S3 keys end at 1024 bytes; locally a segment also ends at ${MAX_LOCAL_SEGMENT_BYTES} bytes and holds no NUL or "${S3RVER_MARK}")`,
+    };
+  }
+  const copySource = headers['x-amz-copy-source'];
+  if (typeof copySource === 'string') {
+    // `/bucket/key` or `bucket/key`, percent-encoded, perhaps `?versionId=`.
+    const [rawSource = ''] = copySource.replace(/^\//, '').split('?', 1);
+    const source = decoded(rawSource);
+    // s3rver reads it with decodeURI, which must not throw either.
+    if (source === undefined || decoded(encodeURI(source)) === undefined) {
+      return { status: 400, code: 'InvalidArgument', message: 'Invalid copy source encoding' };
+    }
+    const [sourceBucket = '', ...rest] = source.split('/');
+    const sourceKey = rest.join('/');
+    if (!BUCKET_NAME.test(sourceBucket) || sourceKey === '' || escapes(source)) {
+      return {
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+      };
+    }
+    if (unstorableKey(sourceKey)) {
+      return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Starts an S3-compatible server (s3rver) behind a front that checks AWS SigV4 as S3 does:
  * unsigned, tampered, expired or wrongly scoped requests get a 403 S3 XML error.
@@ -377,42 +506,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // answers a few malformed credentials 400).
     if (!verdict.ok) return sendError(req, res, 403, verdict.code, verdict.message);
 
-    // s3rver stores keys as files: a `.` or `..` segment would escape its directory.
-    let path: string;
-    try {
-      path = decodeURIComponent(rawUrl.split('?')[0] ?? '');
-    } catch {
-      return sendError(req, res, 400, 'InvalidURI', "Couldn't parse the specified URI.");
-    }
-    if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
-      return sendError(
-        req,
-        res,
-        400,
-        'InvalidArgument',
-        'Keys with . or .. segments are not supported locally',
-      );
-    }
-    // Nor can a file name exceed 255 bytes or hold a NUL, and S3 keys end at 1024 bytes: such
-    // an object cannot exist here, so reads answer 404 as S3 would, and writes are refused
-    // plainly instead of failing inside s3rver.
-    const key = path.slice(path.indexOf('/', 1) + 1 || path.length);
-    if (
-      path.includes('\0') ||
-      Buffer.byteLength(key, 'utf8') > 1024 ||
-      path.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > 255)
-    ) {
-      if (method === 'GET' || method === 'HEAD') {
-        return sendError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
-      }
-      return sendError(
-        req,
-        res,
-        400,
-        'KeyTooLongError',
-        'Keys end at 1024 bytes; locally each segment must also be at most 255 bytes and hold no NUL',
-      );
-    }
+    const refused = storageProblem(method, rawUrl, req.headers);
+    if (refused) return sendError(req, res, refused.status, refused.code, refused.message);
+    // Decodable: storageProblem checked it.
+    const key = keyOf(decodeURIComponent(rawUrl.split('?', 1)[0] ?? ''));
 
     const headers = forwardHeaders(req.headers);
     let body: Buffer | undefined;

@@ -548,9 +548,13 @@ describe('who may download what', () => {
       expectProblem(404, res.headers['content-type'] as string, res.body);
     });
 
-    it('a missing key with a 300-byte segment is a 404, not a storage fault', async () => {
+    it.each([
+      ['a 300-byte segment', `public/${'a'.repeat(300)}.txt`],
+      ['a 241-byte segment (too long for the local S3 with its suffix)', `public/${'a'.repeat(241)}`],
+      ["a segment naming one of the local S3's files", 'public/welcome.txt._S3rver_object/x'],
+    ])('a missing key with %s is a 404, not a storage fault', async (_, key) => {
       // Act
-      const res = await rawRequest(stack.endpoints.edge, `/d/public/${'a'.repeat(300)}.txt`, {
+      const res = await rawRequest(stack.endpoints.edge, `/d/${key}`, {
         authorization: `Bearer ${token}`,
       });
 

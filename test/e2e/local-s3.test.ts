@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -299,6 +301,11 @@ describe('local S3 with an S3Client', () => {
   it.each([
     ['a NUL', 'a\u0000b.txt'],
     ['a segment over 255 bytes', `${'x'.repeat(256)}.txt`],
+    // s3rver stores `<segment>._S3rver_metadata.json` beside the object: 255 bytes at most.
+    ["a segment of 234 bytes (with s3rver's suffix, over 255)", `${'x'.repeat(230)}.txt`],
+    ['a segment of 121 two-byte characters (242 bytes)', 'é'.repeat(121)],
+    ["a segment naming one of s3rver's own files", 'digits.txt._S3rver_object/x'],
+    ["a last segment ending in s3rver's suffix", 'zz._S3rver_object'],
   ])(
     'answers a key holding %s, which cannot be stored locally: 404 to reads, 400 to writes',
     async (_, key) => {
@@ -316,8 +323,120 @@ describe('local S3 with an S3Client', () => {
         name: 'KeyTooLongError',
         status: 400,
       });
+      // The stand-in goes on serving (s3rver used to crash the process on such a write).
+      expect(await exists('digits.txt')).toBe(true);
     },
   );
+
+  it('stores a key whose segment is 233 bytes, the longest it can', async () => {
+    // Prepare
+    const key = `long/${'y'.repeat(229)}.txt`;
+
+    // Act
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'long' }));
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+
+    // Assess
+    expect(await got.Body?.transformToString()).toBe('long');
+  });
+});
+
+describe('local S3: nothing a request names reaches outside its folder', () => {
+  const unique = `signet-escape-${process.pid}-${Date.now()}`;
+  /** Where a `../` chain from the storage folder could have put `unique`. */
+  const escaped = () =>
+    Array.from({ length: 6 }, (_, up) => join(directory, ...Array<string>(up).fill('..'), unique)).filter(
+      (path) => existsSync(path),
+    );
+
+  /** A presigned PUT of `key` with `query`, sent with `body`. */
+  async function put(key: string, query: Record<string, string>, body = 'x') {
+    const signed = await signer.presign(
+      putRequest(key, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query),
+      { expiresIn: 60 },
+    );
+    const search = Object.entries(signed.query ?? {})
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      .join('&');
+    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`, { method: 'PUT', body });
+    return { status: res.status, code: errorCode(await res.text()) };
+  }
+
+  it.each([
+    ['an uploadId climbing out', { partNumber: '1', uploadId: `../../../../${unique}` }, 404, 'NoSuchUpload'],
+    ["an uploadId that is not s3rver's", { partNumber: '1', uploadId: 'abc' }, 404, 'NoSuchUpload'],
+    [
+      'a partNumber climbing out',
+      { partNumber: `../../../../${unique}/part`, uploadId: 'a'.repeat(32) },
+      400,
+      'InvalidArgument',
+    ],
+    ['partNumber 0', { partNumber: '0', uploadId: 'a'.repeat(32) }, 400, 'InvalidArgument'],
+    ['partNumber 10001', { partNumber: '10001', uploadId: 'a'.repeat(32) }, 400, 'InvalidArgument'],
+  ])('refuses an UploadPart with %s, and writes nothing', async (_, query, status, code) => {
+    // Act
+    const answer = await put('multipart/part.bin', query);
+
+    // Assess
+    expect(answer).toEqual({ status, code });
+    expect(escaped()).toEqual([]);
+  });
+
+  it.each([
+    ['not percent-decodable', '%zz', 400, 'InvalidArgument'],
+    ['climbing out', `${BUCKET}/../../../../etc/passwd`, 400, 'InvalidArgument'],
+    ['naming no key', BUCKET, 400, 'InvalidArgument'],
+    ["naming one of s3rver's files", `${BUCKET}/digits.txt._S3rver_object`, 404, 'NoSuchKey'],
+    ['with a segment too long to exist here', `${BUCKET}/${'z'.repeat(250)}`, 404, 'NoSuchKey'],
+  ])('refuses a CopyObject whose source is %s', async (_, source, status, name) => {
+    // Act
+    const result = await failure(
+      client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copied.txt', CopySource: source })),
+    );
+
+    // Assess
+    expect(result).toEqual({ name, status });
+    expect(await exists('copied.txt')).toBe(false);
+  });
+
+  it('copies an object whose source is well formed (the control)', async () => {
+    // Act
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'copy of digits.txt',
+        CopySource: `${BUCKET}/digits.txt`,
+      }),
+    );
+
+    // Assess
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'copy of digits.txt' }));
+    expect(await got.Body?.transformToString()).toBe(BODY);
+  });
+
+  it('answers a bucket segment that hides a "/" (%2F) with 400 InvalidBucketName', async () => {
+    // Prepare
+    const endpoint = new URL(s3.endpoint);
+    const signed = await signer.presign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/${BUCKET}%2Fdigits.txt`,
+        headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      }),
+      { expiresIn: 60 },
+    );
+    const search = new URLSearchParams(signed.query as Record<string, string>).toString();
+
+    // Act
+    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(errorCode(await res.text())).toBe('InvalidBucketName');
+  });
 });
 
 /** A client whose requests get `change` applied after they are signed. */
@@ -817,6 +936,18 @@ describe('local S3: requests it cannot take', () => {
     expect(
       (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'digits.txt' }))).ContentLength,
     ).toBe(10);
+  });
+
+  it('answers a CONNECT 405 MethodNotAllowed in S3 XML, naming the methods it takes, then closes', async () => {
+    // Act
+    const answer = await exchangeRaw(s3.port, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n');
+
+    // Assess
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 405 Method Not Allowed\r\n/);
+    expect(head).toMatch(/\r\nAllow: GET, HEAD, PUT, POST, DELETE\r\n/);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+    expect(errorCode(body)).toBe('MethodNotAllowed');
   });
 
   it('refuses a presigned URL with X-Amz-Signature given twice with 403, not 500', async () => {

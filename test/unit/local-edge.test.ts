@@ -138,6 +138,7 @@ describe('the local edge', () => {
       400,
     ],
     ['an Expect other than 100-continue', 'GET /d/a.txt HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', 417],
+    ['a CONNECT (the edge is no proxy)', 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n', 405],
   ])('answers %s (refused before any route) in problem+json, then closes', async (_, raw, status) => {
     // Act
     const { answer, openAfter } = await rawExchange(raw);
