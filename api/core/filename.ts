@@ -81,11 +81,23 @@ export function decodeMetadataValue(value: string): string {
 const ENCODED_WORD = /=\?utf-8\?[bq]\?[^?]*\?=/gi;
 const ENCODED_WORDS = /^(=\?utf-8\?[bq]\?[^?]*\?=\s*)+$/i;
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeWord(word: string): string | undefined {
   const match = /^=\?utf-8\?([bq])\?([^?]*)\?=$/i.exec(word);
   if (!match) return undefined;
   const [, encoding, text = ''] = match;
-  if (encoding?.toLowerCase() === 'b') return Buffer.from(text, 'base64').toString('utf8');
+  if (encoding?.toLowerCase() === 'b') {
+    // Base64 that holds UTF-8, or nothing: Buffer would skip stray characters and turn bad
+    // bytes into U+FFFD, serving "���" as the name.
+    if (!BASE64.test(text)) return undefined;
+    try {
+      return UTF8.decode(Buffer.from(text, 'base64'));
+    } catch {
+      return undefined;
+    }
+  }
   // A literal "%" is legal in Q text: escape it before turning "=XX" into "%XX".
   const bytes = text
     .replace(/%/g, '%25')

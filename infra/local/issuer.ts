@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { listen } from './http.ts';
@@ -90,14 +90,28 @@ export async function startIssuer(
 ): Promise<{ url: string; jwks: string; server: Server; keyCreated: boolean }> {
   const { key, created } = await ensureIssuerKey(dir);
   const body = JSON.stringify({ keys: [key.publicJwk] });
+  const problem = (
+    res: ServerResponse,
+    status: number,
+    detail: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const text = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
+    res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
+    res.end(text);
+  };
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === JWKS_PATH) {
-      res.writeHead(200, { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'max-age=300' });
-      res.end(body);
-      return;
+    // The query does not name another resource; HEAD is GET without the body.
+    if ((req.url ?? '/').split('?', 1)[0] !== JWKS_PATH) return problem(res, 404, 'no such path');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return problem(res, 405, 'the JWKS is read with GET', { Allow: 'GET, HEAD' });
     }
-    res.writeHead(404, { 'Content-Type': 'application/problem+json' });
-    res.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no such path' }));
+    res.writeHead(200, {
+      'Content-Type': 'application/jwk-set+json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'max-age=300',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   await listen(server, port);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

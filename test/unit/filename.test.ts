@@ -354,6 +354,10 @@ describe('decodeMetadataValue: several RFC 2047 encoded words', () => {
     ['a B word and a Q word', '=?UTF-8?B?w5xiZXI=?=\r\n =?UTF-8?Q?blick=2Epdf?=', 'Überblick.pdf'],
     ['plain text that merely contains =?', 'report =?x.pdf', 'report =?x.pdf'],
     ['a word that does not decode makes the whole value unusable', '=?UTF-8?B?w5xi?= =?UTF-8?Q?=E2=28?=', ''],
+    ['a B word whose bytes are not UTF-8', '=?UTF-8?B?////?=', ''],
+    ['a B word cut inside a character', '=?UTF-8?B?ww==?=', ''],
+    ['a B word with a character outside base64', '=?UTF-8?B?w5xi*?=', ''],
+    ['a B word with its padding missing', '=?UTF-8?B?w5xiZQ?=', ''],
   ])('%s', (_name, raw, expected) => {
     expect(decodeMetadataValue(raw)).toBe(expected);
   });

@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JWKS_PATH, startIssuer } from '../../infra/local/issuer.ts';
+
+describe('the dev issuer', () => {
+  let dir: string;
+  let issuer: { url: string; jwks: string; server: Server };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'signet-issuer-'));
+    issuer = await startIssuer(dir, 0);
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => issuer?.server.close(done));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves its JWKS on GET, one RS256 public key', async () => {
+    // Act
+    const res = await fetch(issuer.jwks);
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
+    const { keys } = (await res.json()) as { keys: Record<string, string>[] };
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    expect(keys[0]).not.toHaveProperty('d');
+  });
+
+  it('answers HEAD as GET, without the body', async () => {
+    // Act
+    const [get, head] = await Promise.all([fetch(issuer.jwks), fetch(issuer.jwks, { method: 'HEAD' })]);
+
+    // Assess
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+    expect(await head.text()).toBe('');
+  });
+
+  it('serves the JWKS whatever the query', async () => {
+    // Act
+    const res = await fetch(`${issuer.jwks}?cache-buster=1`);
+
+    // Assess
+    expect(res.status).toBe(200);
+  });
+
+  it('answers another method 405 naming GET and HEAD', async () => {
+    // Act
+    const res = await fetch(issuer.jwks, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(await res.json()).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+  });
+
+  it.each(['/', `${JWKS_PATH}/x`, '/.well-known/openid-configuration'])(
+    'answers %s 404 in problem+json',
+    async (path) => {
+      // Act
+      const res = await fetch(`${issuer.url}${path}`);
+
+      // Assess
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status: 404, title: 'Not Found' });
+    },
+  );
+});
