@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { parse } from 'acorn';
+import { ancestor } from 'acorn-walk';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CdnSigner } from '../../api/core/cdn-signer.ts';
 import { contentDisposition } from '../../api/core/filename.ts';
@@ -75,6 +77,92 @@ describe('built edge code', () => {
     expect(bytes).toBeLessThan(10_240);
     expect(code).toMatch(/function handler\(/);
     expect(code).not.toMatch(/\b(export|import|require)\b/);
+  });
+});
+
+/**
+ * Syntax newer than ES 5.1 that the cloudfront-js-2.0 runtime does not list as supported
+ * (AWS, "JavaScript runtime 2.0 features for CloudFront Functions"): what edge/build.ts asks
+ * esbuild to lower, found in the built code itself, so a change of build flags cannot ship it.
+ */
+function unsupportedSyntax(code: string): string[] {
+  const found: string[] = [];
+  const ast = parse(code, { ecmaVersion: 'latest', sourceType: 'script' });
+  const fn = (node: { generator?: boolean; async?: boolean }) => {
+    if (node.generator) found.push(node.async ? 'async generator' : 'generator');
+  };
+  ancestor(ast, {
+    ClassDeclaration: () => found.push('class'),
+    ClassExpression: () => found.push('class'),
+    FunctionDeclaration: fn,
+    FunctionExpression: fn,
+    ForOfStatement: (node) => found.push((node as { await?: boolean }).await ? 'for await' : 'for-of'),
+    ObjectPattern: () => found.push('destructuring'),
+    ArrayPattern: () => found.push('destructuring'),
+    AssignmentPattern: () => found.push('default argument'),
+    SpreadElement: () => found.push('spread'),
+    // A rest parameter is supported; a rest element anywhere else (destructuring) is not.
+    RestElement: (node, _state, ancestors) => {
+      const parent = ancestors.at(-2) as { params?: unknown[] } | undefined;
+      if (!parent?.params?.includes(node)) found.push('rest element');
+    },
+    ChainExpression: () => found.push('optional chain'),
+    LogicalExpression: (node) => {
+      if ((node as { operator: string }).operator === '??') found.push('nullish coalescing');
+    },
+    AssignmentExpression: (node) => {
+      if (['||=', '&&=', '??='].includes((node as { operator: string }).operator))
+        found.push('logical assignment');
+    },
+    Property: (node) => {
+      const { shorthand, method, computed, kind } = node as unknown as Record<string, unknown>;
+      if (shorthand || method || computed || kind !== 'init') found.push('object literal extension');
+    },
+    CatchClause: (node) => {
+      if ((node as { param: unknown }).param === null) found.push('optional catch binding');
+    },
+    Literal: (node) => {
+      const regex = (node as { regex?: { pattern: string; flags: string } }).regex;
+      if (!regex) return;
+      if (/[suyv]/.test(regex.flags)) found.push(`regexp flag in /${regex.pattern}/${regex.flags}`);
+      if (/\(\?<[=!]/.test(regex.pattern)) found.push('regexp lookbehind');
+      if (/\(\?<[A-Za-z_$]/.test(regex.pattern)) found.push('regexp named group');
+      if (/\\[pP]\{/.test(regex.pattern)) found.push('regexp unicode property');
+    },
+  });
+  return found;
+}
+
+describe('built edge code: only the syntax cloudfront-js-2.0 supports', () => {
+  it.each(['viewerRequest', 'viewerResponse'] as const)('%s', (name) => {
+    expect(unsupportedSyntax(built[name])).toEqual([]);
+  });
+
+  it.each([
+    ['class A {}', 'class'],
+    ['function* g() {}', 'generator'],
+    ['for (const x of y) {}', 'for-of'],
+    ['var { a } = b;', 'destructuring'],
+    ['function f(a = 1) {}', 'default argument'],
+    ['f(...a);', 'spread'],
+    ['var [a, ...b] = c;', 'rest element'],
+    ['var a = b?.c;', 'optional chain'],
+    ['var a = b ?? c;', 'nullish coalescing'],
+    ['a ||= b;', 'logical assignment'],
+    ['var o = { a };', 'object literal extension'],
+    ['try {} catch {}', 'optional catch binding'],
+    ['var r = /(?<=a)b/;', 'regexp lookbehind'],
+    ['var r = /a/s;', 'regexp flag in /a/s'],
+  ])('the check finds %j', (code, what) => {
+    expect(unsupportedSyntax(code)).toContain(what);
+  });
+
+  it.each([
+    'function f(a, ...rest) { return rest; }',
+    'const f = async (x) => `${await x}`;',
+    'let a = 2 ** 3;',
+  ])('the check lets %j through (listed as supported)', (code) => {
+    expect(unsupportedSyntax(code)).toEqual([]);
   });
 });
 
