@@ -714,6 +714,20 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       res.end(method === 'HEAD' ? undefined : await firstByte(upstreamRes));
       return;
     }
+    // CompleteMultipartUpload's answer names the object's URL: s3rver gives its own port,
+    // which checks no signature; S3 gives the host the client asked.
+    const completed =
+      method === 'POST' &&
+      upstreamRes.statusCode === 200 &&
+      (queryPairs(rawUrl) ?? []).some(([name]) => name === 'uploadId');
+    if (completed && req.headers.host) {
+      const xml = (await readBody(upstreamRes))
+        .toString('utf8')
+        .replaceAll(`http://${innerHost}/`, `http://${req.headers.host}/`);
+      res.writeHead(200, { ...resHeaders, 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
     res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
     await pipeline(upstreamRes, res);
   }

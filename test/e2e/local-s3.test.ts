@@ -608,7 +608,7 @@ describe('local S3: multipart uploads with a full-object checksum', () => {
     );
 
     // Act: the checksum describes the object ("hello"), not the XML body of the request.
-    await client.send(
+    const completed = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: BUCKET,
         Key,
@@ -619,9 +619,10 @@ describe('local S3: multipart uploads with a full-object checksum', () => {
       }),
     );
 
-    // Assess
+    // Assess: the object, and its URL on this server (not s3rver's own port behind it).
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
     expect(await got.Body?.transformToString()).toBe('hello');
+    expect(completed.Location).toBe(`${s3.endpoint}/${BUCKET}/${Key}`);
   });
 });
 
