@@ -303,6 +303,11 @@ async function handlerBench() {
         cdn: both((c) => round(handlerCdn[c] / (verify[c] + rsa[c]), 2)),
       },
       target: 'ratio = handler (authorizer then route, one process) / (jwtVerify + sign, each alone) ≤ 1.5',
+      // The ratios the targets are judged on, unrounded: 1.504 is not within 1.5.
+      judged: {
+        s3: handlerS3.wall / (verify.wall + presign.wall),
+        cdn: handlerCdn.wall / (verify.wall + rsa.wall),
+      },
       perFunction: {
         note: 'each function measured alone, as deployed; sumOfParts is authorizer + route',
         authorizer: both((c) => round(auth[c])),
@@ -531,16 +536,27 @@ interface Verdict {
   readonly met: boolean;
 }
 const verdicts: Verdict[] = [];
-const judge = (target: string, measured: number, limit: number) =>
-  verdicts.push({ target, measured, limit, met: measured <= limit });
+/** `measured` as shown; `exact`, when it was rounded, is what is compared. */
+const judge = (target: string, measured: number, limit: number, exact = measured) =>
+  verdicts.push({ target, measured, limit, met: exact <= limit });
 
 if (wanted('handlers')) {
   const handlers = await handlerBench();
   results.handlers = handlers;
   console.log('1. authorizer + download handler in process (object store stubbed):');
   console.log(JSON.stringify(handlers, null, 2));
-  judge('handler via=s3 / (jwtVerify + SigV4 presign), wall', handlers.ratio.s3.wall, 1.5);
-  judge('handler via=cdn / (jwtVerify + RSA-SHA1 sign), wall', handlers.ratio.cdn.wall, 1.5);
+  judge(
+    'handler via=s3 / (jwtVerify + SigV4 presign), wall',
+    round(handlers.judged.s3, 3),
+    1.5,
+    handlers.judged.s3,
+  );
+  judge(
+    'handler via=cdn / (jwtVerify + RSA-SHA1 sign), wall',
+    round(handlers.judged.cdn, 3),
+    1.5,
+    handlers.judged.cdn,
+  );
 }
 if (wanted('bundles')) {
   const bundles = await bundleBench();

@@ -96,7 +96,11 @@ export function answerClientErrors(server: Server, render: (code: string) => Cli
     answer(socket, error.code ?? '');
   });
   // A CONNECT (a tunnel request) never reaches a handler either: Node closes it unanswered.
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => answer(socket, CONNECT));
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    // Pipelined behind a request still owed its answer: closed without a word, as above.
+    if (answerOwed(socket)) socket.destroy();
+    else answer(socket, CONNECT);
+  });
 }
 
 /** The code `render` gets for a CONNECT request, which these servers (no proxies) refuse. */

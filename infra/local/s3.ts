@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import {
   Agent,
   createServer,
@@ -12,6 +12,7 @@ import {
 } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, queryPairs } from './http.ts';
@@ -339,6 +340,8 @@ const S3RVER_MARK = '._S3rver_';
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 /** A part number: 1 to 10000. */
 const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
+/** The characters RFC 3986 allows in a request target (`%` as the start of an escape). */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 /** A bucket name, path-style: S3's naming rules, loosely (no encoded `/` or anything else). */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -380,7 +383,9 @@ export function storageProblem(
 ): StorageProblem | undefined {
   const [rawPath = ''] = rawUrl.split('?', 1);
   const path = decoded(rawPath);
-  if (path === undefined)
+  // Only what RFC 3986 allows in a request target: s3rver's URL parser reads `\` as `/`
+  // once a `#` or white space is in the URL, which no segment check here would see.
+  if (path === undefined || !URI_CHARACTERS.test(rawUrl))
     return { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." };
   const rawBucket = rawPath.split('/')[1] ?? '';
   if (rawBucket !== '' && !BUCKET_NAME.test(rawBucket)) {
@@ -393,7 +398,18 @@ export function storageProblem(
       message: 'Keys with . or .. segments are not supported locally',
     };
   }
-  for (const [name, value] of queryPairs(rawUrl) ?? []) {
+  const query = queryPairs(rawUrl) ?? [];
+  const names = query.map(([name]) => name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  // s3rver would get an array, and fail on it with a 500.
+  if (repeated !== undefined) {
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: `The query parameter ${repeated} is given more than once`,
+    };
+  }
+  for (const [name, value] of query) {
     if (name === 'uploadId' && !UPLOAD_ID.test(value)) {
       return {
         status: 404,
@@ -423,11 +439,12 @@ export function storageProblem(
   }
   const copySource = headers['x-amz-copy-source'];
   if (typeof copySource === 'string') {
-    // `/bucket/key` or `bucket/key`, percent-encoded, perhaps `?versionId=`.
-    const [rawSource = ''] = copySource.replace(/^\//, '').split('?', 1);
-    const source = decoded(rawSource);
-    // s3rver reads it with decodeURI, which must not throw either.
-    if (source === undefined || decoded(encodeURI(source)) === undefined) {
+    // Checked as s3rver reads it: the whole header through decodeURI (a `?versionId=` and
+    // anything after a `?` included), one leading `/` dropped, then `bucket/key`.
+    let source: string;
+    try {
+      source = decodeURI(copySource).replace(/^\//, '');
+    } catch {
       return { status: 400, code: 'InvalidArgument', message: 'Invalid copy source encoding' };
     }
     const [sourceBucket = '', ...rest] = source.split('/');
@@ -444,6 +461,57 @@ export function storageProblem(
     }
   }
   return undefined;
+}
+
+const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of an XML element's content: entities and character references resolved. */
+function xmlText(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, ref: string) =>
+    ref.startsWith('#')
+      ? String.fromCodePoint(Number(ref[1]?.toLowerCase() === 'x' ? `0${ref.slice(1)}` : ref.slice(1)))
+      : (XML_ENTITIES[ref.toLowerCase()] ?? ''),
+  );
+}
+
+/** The contents of every `<name>…</name>` in `xml` (no nested element of the same name). */
+const elements = (xml: string, name: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1] ?? '');
+
+const MALFORMED_XML: StorageProblem = {
+  status: 400,
+  code: 'MalformedXML',
+  message: 'The XML you provided was not well-formed or did not validate against our published schema',
+};
+
+/** A DeleteObjects body, read: the keys to delete and whether to answer quietly. */
+export function parseDeleteObjects(xml: string): { keys: string[]; quiet: boolean } | StorageProblem {
+  if (!/<Delete[\s>]/.test(xml)) return MALFORMED_XML;
+  const objects = elements(xml, 'Object');
+  if (objects.length === 0 || objects.length > 1000) return MALFORMED_XML;
+  const keys: string[] = [];
+  for (const object of objects) {
+    const [key] = elements(object, 'Key');
+    if (key === undefined || key.includes('<')) return MALFORMED_XML;
+    keys.push(xmlText(key));
+  }
+  return { keys, quiet: /<Quiet>\s*true\s*<\/Quiet>/i.test(xml) };
+}
+
+/** A CompleteMultipartUpload body, read: each part's number and ETag (quotes dropped). */
+export function parseCompletion(xml: string): { number: string; etag: string }[] | StorageProblem {
+  if (!/<CompleteMultipartUpload[\s>]/.test(xml)) return MALFORMED_XML;
+  const parts = elements(xml, 'Part').map((part) => ({
+    number: elements(part, 'PartNumber')[0]?.trim(),
+    etag: elements(part, 'ETag')[0],
+  }));
+  if (parts.length === 0) return MALFORMED_XML;
+  const read: { number: string; etag: string }[] = [];
+  for (const { number, etag } of parts) {
+    if (number === undefined || etag === undefined || !PART_NUMBER.test(number)) return MALFORMED_XML;
+    read.push({ number, etag: xmlText(etag).replaceAll('"', '').trim() });
+  }
+  return read;
 }
 
 /**
@@ -489,6 +557,84 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const lastModified = httpDate(res.headers['last-modified']) ?? 0;
     return { size, etag: String(res.headers.etag ?? ''), lastModified };
   };
+
+  /** s3rver keeps an upload's parts as `<bucket>/._S3rver_uploads/<uploadId>/<n>` and `<n>.md5`. */
+  const uploadDir = (bucket: string, uploadId: string) =>
+    join(options.directory, bucket, '._S3rver_uploads', uploadId);
+
+  /** Why a CompleteMultipartUpload must not reach s3rver: an unknown upload, a missing or changed part. */
+  async function completionProblem(bucket: string, uploadId: string, body: Buffer) {
+    const parts = parseCompletion(body.toString('utf8'));
+    if (!Array.isArray(parts)) return parts;
+    const dir = uploadDir(bucket, uploadId);
+    const started = await readFile(join(dir, 'key')).then(
+      () => true,
+      () => false,
+    );
+    if (!started) {
+      return {
+        status: 404,
+        code: 'NoSuchUpload',
+        message: 'The specified upload does not exist. The upload ID may be invalid.',
+      };
+    }
+    let previous = 0;
+    for (const { number, etag } of parts) {
+      if (Number(number) <= previous) {
+        return {
+          status: 400,
+          code: 'InvalidPartOrder',
+          message: 'The list of parts was not in ascending order.',
+        };
+      }
+      previous = Number(number);
+      const md5 = await readFile(join(dir, `${number}.md5`), 'utf8').catch(() => undefined);
+      if (md5 === undefined || md5.trim() !== etag) {
+        return {
+          status: 400,
+          code: 'InvalidPart',
+          message: 'One or more of the specified parts could not be found or its entity tag did not match.',
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * DeleteObjects, answered here: each key deleted through s3rver's DeleteObject, as S3
+   * answers it (a key that cannot exist here counts as deleted, as a missing key does).
+   */
+  async function deleteObjects(
+    req: IncomingMessage,
+    res: ServerResponse,
+    bucket: string,
+    body: Buffer,
+  ): Promise<void> {
+    const parsed = parseDeleteObjects(body.toString('utf8'));
+    if ('status' in parsed) return sendError(req, res, parsed.status, parsed.code, parsed.message);
+    const results: string[] = [];
+    for (const key of parsed.keys) {
+      if (!escapes(key) && !unstorableKey(key)) {
+        const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+        const deletion = upstream('DELETE', path, {});
+        deletion.end();
+        const answer = await new Promise<IncomingMessage>((resolve, reject) =>
+          deletion.on('response', resolve).on('error', reject),
+        );
+        answer.resume();
+        if ((answer.statusCode ?? 500) >= 300) {
+          results.push(
+            `<Error><Key>${escapeXml(key)}</Key><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`,
+          );
+          continue;
+        }
+      }
+      if (!parsed.quiet) results.push(`<Deleted><Key>${escapeXml(key)}</Key></Deleted>`);
+    }
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${results.join('')}</DeleteResult>`;
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -626,6 +772,29 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // (S3 keeps the old object). A body that never completes ends here, with the request.
     if (method === 'PUT' || method === 'POST') body ??= await readBody(req);
     if (body !== undefined) headers['content-length'] = body.length;
+
+    // Operations whose body names keys or parts: s3rver would take a key in the body as a
+    // path (a DeleteObjects of `../x` deletes outside its folder), or crash the process on a
+    // part it does not have. They are answered, or checked, here.
+    if (method === 'POST' && body !== undefined) {
+      const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
+      const names = new Set((queryPairs(rawUrl) ?? []).map(([name]) => name));
+      if (key === '' && names.has('delete')) return deleteObjects(req, res, bucket, body);
+      if (key === '') {
+        return sendError(
+          req,
+          res,
+          501,
+          'NotImplemented',
+          'POST Object (browser-form uploads) is not supported locally',
+        );
+      }
+      if (names.has('uploadId')) {
+        const uploadId = (queryPairs(rawUrl) ?? []).find(([name]) => name === 'uploadId')?.[1] ?? '';
+        const refused = await completionProblem(bucket, uploadId, body);
+        if (refused) return sendError(req, res, refused.status, refused.code, refused.message);
+      }
+    }
 
     // One HEAD to s3rver at most per request, shared by the conditional and Range checks.
     let head: ReturnType<typeof objectHead> | undefined;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,13 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { FinalizeHandler, FinalizeHandlerArguments } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientErrorXml, type LocalS3, startLocalS3 } from '../../infra/local/s3.ts';
+import {
+  clientErrorXml,
+  type LocalS3,
+  parseCompletion,
+  parseDeleteObjects,
+  startLocalS3,
+} from '../../infra/local/s3.ts';
 import { Sha256 } from '../sha256.ts';
 import { exchangeRaw } from './helpers.ts';
 
@@ -349,18 +355,265 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
       (path) => existsSync(path),
     );
 
-  /** A presigned PUT of `key` with `query`, sent with `body`. */
-  async function put(key: string, query: Record<string, string>, body = 'x') {
+  /** A presigned PUT of `key` with `query` (a name given twice as an array), sent with `body`. */
+  async function put(key: string, query: Record<string, string | string[]>, body = 'x') {
     const signed = await signer.presign(
-      putRequest(key, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query),
+      putRequest(key, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query as Record<string, string>),
       { expiresIn: 60 },
     );
     const search = Object.entries(signed.query ?? {})
-      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      .flatMap(([name, value]) =>
+        [value].flat().map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(String(v))}`),
+      )
       .join('&');
     const res = await fetch(`${s3.endpoint}${signed.path}?${search}`, { method: 'PUT', body });
     return { status: res.status, code: errorCode(await res.text()) };
   }
+
+  /**
+   * Sends `method` on `rawPath` exactly as written (no URL parser on the way), signed in
+   * its headers as a client would sign that very path.
+   */
+  async function sendRaw(method: string, rawPath: string, headers: Record<string, string> = {}, body = '') {
+    const endpoint = new URL(s3.endpoint);
+    const signed = await signer.sign(
+      new HttpRequest({
+        method,
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: rawPath,
+        headers: {
+          host: endpoint.host,
+          'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+          ...headers,
+        },
+      }),
+    );
+    return new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+      httpRequest(
+        { host: endpoint.hostname, port: endpoint.port, method, path: rawPath, headers: signed.headers },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, code: errorCode(text) }));
+        },
+      )
+        .on('error', reject)
+        .end(body);
+    });
+  }
+
+  it('refuses a path whose backslashes a URL parser would read as "/" (after a "#"), and writes nothing', async () => {
+    // Act
+    const answer = await sendRaw('PUT', `/${BUCKET}/a\\..\\..\\..\\..\\${unique}\\evil#`, {}, 'evil');
+
+    // Assess
+    expect(answer).toEqual({ status: 400, code: 'InvalidURI' });
+    expect(escaped()).toEqual([]);
+  });
+
+  it('answers a browser-form POST Object 501 NotImplemented, and writes nothing', async () => {
+    // Prepare
+    const form = [
+      '--b',
+      'Content-Disposition: form-data; name="key"',
+      '',
+      `../../../../${unique}/form`,
+      '--b',
+      'Content-Disposition: form-data; name="file"; filename="f"',
+      '',
+      'evil',
+      '--b--',
+      '',
+    ].join('\r\n');
+
+    // Act
+    const answer = await sendRaw(
+      'POST',
+      `/${BUCKET}`,
+      { 'content-type': 'multipart/form-data; boundary=b' },
+      form,
+    );
+
+    // Assess
+    expect(answer).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(escaped()).toEqual([]);
+  });
+
+  it('DeleteObjects deletes each key as S3 does ("1" too), and a key climbing out deletes nothing outside', async () => {
+    // Prepare: a file where `../../{unique}/victim` would land from the bucket's folder.
+    const outside = join(directory, '..', unique);
+    await mkdir(outside);
+    await writeFile(join(outside, 'victim._S3rver_object'), 'keep');
+    try {
+      for (const Key of ['1', 'del/a b.txt'])
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
+      const Objects = [{ Key: '1' }, { Key: 'del/a b.txt' }, { Key: `../../${unique}/victim` }];
+
+      // Act
+      const result = await client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects } }));
+
+      // Assess
+      expect(result.Deleted?.map((d) => d.Key)).toEqual(Objects.map((o) => o.Key));
+      expect(result.Errors).toBeUndefined();
+      expect(await exists('1')).toBe(false);
+      expect(await exists('del/a b.txt')).toBe(false);
+      expect(await readFile(join(outside, 'victim._S3rver_object'), 'utf8')).toBe('keep');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('DeleteObjects in quiet mode deletes and lists nothing back', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'quiet.txt', Body: 'x' }));
+
+    // Act
+    const result = await client.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Quiet: true, Objects: [{ Key: 'quiet.txt' }] } }),
+    );
+
+    // Assess
+    expect(result.Deleted).toBeUndefined();
+    expect(await exists('quiet.txt')).toBe(false);
+  });
+
+  describe('CompleteMultipartUpload is checked against the parts uploaded', () => {
+    let UploadId: string | undefined;
+    let etag: string | undefined;
+    const Key = 'multipart/checked.bin';
+
+    beforeAll(async () => {
+      ({ UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key })));
+      ({ ETag: etag } = await client.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: 1, Body: 'part one' }),
+      ));
+    });
+
+    it.each([
+      [
+        'a part never uploaded (s3rver used to crash the process)',
+        () => [
+          { PartNumber: 1, ETag: etag },
+          { PartNumber: 2, ETag: etag },
+        ],
+        'InvalidPart',
+        400,
+      ],
+      [
+        'a part whose ETag does not match',
+        () => [{ PartNumber: 1, ETag: '"0123456789abcdef0123456789abcdef"' }],
+        'InvalidPart',
+        400,
+      ],
+      [
+        'parts out of order',
+        () => [
+          { PartNumber: 1, ETag: etag },
+          { PartNumber: 1, ETag: etag },
+        ],
+        'InvalidPartOrder',
+        400,
+      ],
+    ])('refuses %s, and the upload can still complete', async (_, parts, name, status) => {
+      // Act
+      const refused = await failure(
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: parts() },
+          }),
+        ),
+      );
+
+      // Assess
+      expect(refused).toEqual({ name, status });
+      expect(await exists('digits.txt')).toBe(true);
+    });
+
+    it('refuses an upload id it never gave with 404 NoSuchUpload', async () => {
+      // Act
+      const refused = await failure(
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key,
+            UploadId: 'f'.repeat(32),
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] },
+          }),
+        ),
+      );
+
+      // Assess
+      expect(refused).toEqual({ name: 'NoSuchUpload', status: 404 });
+    });
+
+    it('completes with the parts it has (the control)', async () => {
+      // Act
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] },
+        }),
+      );
+
+      // Assess
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+      expect(await got.Body?.transformToString()).toBe('part one');
+    });
+  });
+
+  it.each([
+    ['no Delete element', '<Objects><Object><Key>a</Key></Object></Objects>'],
+    ['an Object without a Key', '<Delete><Object><VersionId>1</VersionId></Object></Delete>'],
+    ['a Key holding an element', '<Delete><Object><Key><x/></Key></Object></Delete>'],
+    ['no Object', '<Delete></Delete>'],
+    ['1001 Objects', `<Delete>${'<Object><Key>a</Key></Object>'.repeat(1001)}</Delete>`],
+  ])('reads a DeleteObjects body with %s as MalformedXML', (_, xml) => {
+    expect(parseDeleteObjects(xml)).toMatchObject({ status: 400, code: 'MalformedXML' });
+  });
+
+  it('reads DeleteObjects keys with their XML escapes resolved', () => {
+    expect(
+      parseDeleteObjects(
+        '<Delete><Quiet>true</Quiet><Object><Key>a &amp; b&#47;&#x63;</Key></Object></Delete>',
+      ),
+    ).toEqual({ keys: ['a & b/c'], quiet: true });
+  });
+
+  it.each([
+    ['no CompleteMultipartUpload element', '<Part><PartNumber>1</PartNumber><ETag>x</ETag></Part>'],
+    [
+      'a Part without an ETag',
+      '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>',
+    ],
+    [
+      'a PartNumber that is not one',
+      '<CompleteMultipartUpload><Part><PartNumber>../1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>',
+    ],
+    ['no Part', '<CompleteMultipartUpload></CompleteMultipartUpload>'],
+  ])('reads a CompleteMultipartUpload body with %s as MalformedXML', (_, xml) => {
+    expect(parseCompletion(xml)).toMatchObject({ status: 400, code: 'MalformedXML' });
+  });
+
+  it('refuses a query parameter given twice (s3rver would fail on it with a 500)', async () => {
+    // Act
+    const answer = await put('multipart/part.bin', {
+      partNumber: '1',
+      uploadId: ['a'.repeat(32), 'b'.repeat(32)],
+    });
+
+    // Assess
+    expect(answer).toEqual({ status: 400, code: 'InvalidArgument' });
+  });
 
   it.each([
     ['an uploadId climbing out', { partNumber: '1', uploadId: `../../../../${unique}` }, 404, 'NoSuchUpload'],
@@ -385,6 +638,13 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
   it.each([
     ['not percent-decodable', '%zz', 400, 'InvalidArgument'],
     ['climbing out', `${BUCKET}/../../../../etc/passwd`, 400, 'InvalidArgument'],
+    [
+      'climbing out after a "?" (s3rver reads past it)',
+      `${BUCKET}/digits.txt?/../../../../etc/passwd`,
+      400,
+      'InvalidArgument',
+    ],
+    ['holding a NUL after a "?"', `${BUCKET}/digits.txt?%00`, 404, 'NoSuchKey'],
     ['naming no key', BUCKET, 400, 'InvalidArgument'],
     ["naming one of s3rver's files", `${BUCKET}/digits.txt._S3rver_object`, 404, 'NoSuchKey'],
     ['with a segment too long to exist here', `${BUCKET}/${'z'.repeat(250)}`, 404, 'NoSuchKey'],
