@@ -465,18 +465,35 @@ export function storageProblem(
 
 const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** The text of an XML element's content: entities and character references resolved. */
-function xmlText(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, ref: string) =>
-    ref.startsWith('#')
-      ? String.fromCodePoint(Number(ref[1]?.toLowerCase() === 'x' ? `0${ref.slice(1)}` : ref.slice(1)))
-      : (XML_ENTITIES[ref.toLowerCase()] ?? ''),
-  );
+/**
+ * The text of an XML element's content, entities and character references resolved;
+ * undefined when a reference names no character XML allows (`&#0;`, `&#x110000;`).
+ */
+function xmlText(text: string): string | undefined {
+  let bad = false;
+  const resolved = text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, ref: string) => {
+    if (!ref.startsWith('#')) return XML_ENTITIES[ref.toLowerCase()] ?? '';
+    const code = Number(ref[1]?.toLowerCase() === 'x' ? `0${ref.slice(1)}` : ref.slice(1));
+    if (!(code >= 1 && code <= 0x10ffff)) {
+      bad = true;
+      return '';
+    }
+    return String.fromCodePoint(code);
+  });
+  return bad ? undefined : resolved;
 }
 
-/** The contents of every `<name>…</name>` in `xml` (no nested element of the same name). */
+/**
+ * The contents of every `<name …>…</name>` in `xml`, comments aside (no nested element of
+ * the same name). White space and attributes in a start tag are XML, and s3rver's parser
+ * reads them: an element this missed would reach s3rver unchecked.
+ */
 const elements = (xml: string, name: string): string[] =>
-  [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1] ?? '');
+  [
+    ...xml
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .matchAll(new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g')),
+  ].map((m) => m[1] ?? '');
 
 const MALFORMED_XML: StorageProblem = {
   status: 400,
@@ -492,8 +509,9 @@ export function parseDeleteObjects(xml: string): { keys: string[]; quiet: boolea
   const keys: string[] = [];
   for (const object of objects) {
     const [key] = elements(object, 'Key');
-    if (key === undefined || key.includes('<')) return MALFORMED_XML;
-    keys.push(xmlText(key));
+    const text = key === undefined || key.includes('<') ? undefined : xmlText(key);
+    if (text === undefined) return MALFORMED_XML;
+    keys.push(text);
   }
   return { keys, quiet: /<Quiet>\s*true\s*<\/Quiet>/i.test(xml) };
 }
@@ -508,8 +526,9 @@ export function parseCompletion(xml: string): { number: string; etag: string }[]
   if (parts.length === 0) return MALFORMED_XML;
   const read: { number: string; etag: string }[] = [];
   for (const { number, etag } of parts) {
-    if (number === undefined || etag === undefined || !PART_NUMBER.test(number)) return MALFORMED_XML;
-    read.push({ number, etag: xmlText(etag).replaceAll('"', '').trim() });
+    const tag = etag === undefined ? undefined : xmlText(etag);
+    if (number === undefined || tag === undefined || !PART_NUMBER.test(number)) return MALFORMED_XML;
+    read.push({ number, etag: tag.replaceAll('"', '').trim() });
   }
   return read;
 }
@@ -562,8 +581,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const uploadDir = (bucket: string, uploadId: string) =>
     join(options.directory, bucket, '._S3rver_uploads', uploadId);
 
-  /** Why a CompleteMultipartUpload must not reach s3rver: an unknown upload, a missing or changed part. */
-  async function completionProblem(bucket: string, uploadId: string, body: Buffer) {
+  /**
+   * A CompleteMultipartUpload checked against the parts s3rver holds (an unknown upload, a
+   * missing or changed part must not reach it: a missing part crashes it), and the body
+   * s3rver gets instead: exactly the parts checked, written plainly.
+   */
+  async function checkedCompletion(
+    bucket: string,
+    uploadId: string,
+    body: Buffer,
+  ): Promise<StorageProblem | Buffer> {
     const parts = parseCompletion(body.toString('utf8'));
     if (!Array.isArray(parts)) return parts;
     const dir = uploadDir(bucket, uploadId);
@@ -597,7 +624,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         };
       }
     }
-    return undefined;
+    const listed = parts.map(
+      ({ number, etag }) =>
+        `<Part><PartNumber>${number}</PartNumber><ETag>"${escapeXml(etag)}"</ETag></Part>`,
+    );
+    return Buffer.from(`<CompleteMultipartUpload>${listed.join('')}</CompleteMultipartUpload>`);
   }
 
   /**
@@ -791,8 +822,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       if (names.has('uploadId')) {
         const uploadId = (queryPairs(rawUrl) ?? []).find(([name]) => name === 'uploadId')?.[1] ?? '';
-        const refused = await completionProblem(bucket, uploadId, body);
-        if (refused) return sendError(req, res, refused.status, refused.code, refused.message);
+        const checked = await checkedCompletion(bucket, uploadId, body);
+        if (!Buffer.isBuffer(checked))
+          return sendError(req, res, checked.status, checked.code, checked.message);
+        // The client's body was checked (its digest too); s3rver reads the one written here.
+        body = checked;
+        headers['content-length'] = body.length;
+        for (const name of Object.keys(headers)) {
+          if (name === 'content-md5' || name.startsWith('x-amz-checksum-')) delete headers[name];
+        }
       }
     }
 

@@ -376,13 +376,15 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
    */
   async function sendRaw(method: string, rawPath: string, headers: Record<string, string> = {}, body = '') {
     const endpoint = new URL(s3.endpoint);
+    const [path = '', search = ''] = rawPath.split('?', 2);
     const signed = await signer.sign(
       new HttpRequest({
         method,
         protocol: 'http:',
         hostname: endpoint.hostname,
         port: Number(endpoint.port),
-        path: rawPath,
+        path,
+        query: Object.fromEntries(new URLSearchParams(search)),
         headers: {
           host: endpoint.host,
           'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
@@ -537,6 +539,18 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
       expect(await exists('digits.txt')).toBe(true);
     });
 
+    it('refuses a missing part hidden in a start tag with a space, which s3rver reads as a Part', async () => {
+      // Prepare
+      const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part><Part ><PartNumber>2</PartNumber><ETag>${etag}</ETag></Part ></CompleteMultipartUpload>`;
+
+      // Act
+      const answer = await sendRaw('POST', `/${BUCKET}/${Key}?uploadId=${UploadId}`, {}, xml);
+
+      // Assess
+      expect(answer).toEqual({ status: 400, code: 'InvalidPart' });
+      expect(await exists('digits.txt')).toBe(true);
+    });
+
     it('refuses an upload id it never gave with 404 NoSuchUpload', async () => {
       // Act
       const refused = await failure(
@@ -577,8 +591,21 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     ['a Key holding an element', '<Delete><Object><Key><x/></Key></Object></Delete>'],
     ['no Object', '<Delete></Delete>'],
     ['1001 Objects', `<Delete>${'<Object><Key>a</Key></Object>'.repeat(1001)}</Delete>`],
+    ['a reference to no character', '<Delete><Object><Key>a&#x110000;</Key></Object></Delete>'],
+    ['a reference to NUL', '<Delete><Object><Key>a&#0;</Key></Object></Delete>'],
   ])('reads a DeleteObjects body with %s as MalformedXML', (_, xml) => {
     expect(parseDeleteObjects(xml)).toMatchObject({ status: 400, code: 'MalformedXML' });
+  });
+
+  it('reads the parts s3rver would read: start tags with space or attributes, not those in comments', () => {
+    expect(
+      parseCompletion(
+        '<CompleteMultipartUpload xmlns="x"><Part ><PartNumber>1</PartNumber><ETag>"a"</ETag></Part><!-- <Part><PartNumber>9</PartNumber><ETag>c</ETag></Part> --><Part id="2"><PartNumber >2</PartNumber ><ETag>&quot;b&quot;</ETag></Part ></CompleteMultipartUpload>',
+      ),
+    ).toEqual([
+      { number: '1', etag: 'a' },
+      { number: '2', etag: 'b' },
+    ]);
   });
 
   it('reads DeleteObjects keys with their XML escapes resolved', () => {
