@@ -340,6 +340,8 @@ const S3RVER_MARK = '._S3rver_';
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 /** A part number: 1 to 10000. */
 const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
+/** What Node lets into a header value. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** The characters RFC 3986 allows in a request target (`%` as the start of an escape). */
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 /** A bucket name, path-style: S3's naming rules, loosely (no encoded `/` or anything else). */
@@ -362,6 +364,9 @@ function unstorableKey(key: string): string | undefined {
     return `has a segment longer than ${MAX_LOCAL_SEGMENT_BYTES} bytes`;
   }
   if (segments.some((segment) => segment.includes(S3RVER_MARK))) return `holds "${S3RVER_MARK}"`;
+  // s3rver joins segments as a file path: `a//b` would be `a/b`, and `/` the bucket itself.
+  // A last empty segment (a `folder/` marker) is a file of its own.
+  if (segments.slice(0, -1).includes('')) return 'has an empty segment';
   return undefined;
 }
 
@@ -385,10 +390,13 @@ export function storageProblem(
   const path = decoded(rawPath);
   // Only what RFC 3986 allows in a request target: s3rver's URL parser reads `\` as `/`
   // once a `#` or white space is in the URL, which no segment check here would see.
-  if (path === undefined || !URI_CHARACTERS.test(rawUrl))
+  // Origin form only (`/bucket/key`): an absolute-form target (`http://host/bucket`) would
+  // reach s3rver as its path, past every check below.
+  if (path === undefined || !rawPath.startsWith('/') || !URI_CHARACTERS.test(rawUrl))
     return { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." };
   const rawBucket = rawPath.split('/')[1] ?? '';
-  if (rawBucket !== '' && !BUCKET_NAME.test(rawBucket)) {
+  // Only the service itself (`/`) is named without a bucket.
+  if ((rawBucket !== '' || rawPath !== '/') && !BUCKET_NAME.test(rawBucket)) {
     return { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
   }
   if (escapes(path)) {
@@ -410,11 +418,17 @@ export function storageProblem(
     };
   }
   for (const [name, value] of query) {
-    if (name === 'uploadId' && !UPLOAD_ID.test(value)) {
+    if (name === 'uploadId' && !UPLOAD_ID.test(value)) return NO_SUCH_UPLOAD;
+    // s3rver copies `response-*` values into the answer's headers: Node refuses one holding a
+    // control character or anything beyond Latin-1, and s3rver answers 500.
+    if (name.startsWith('response-') && !HEADER_VALUE.test(value)) {
+      return { status: 400, code: 'InvalidArgument', message: `${name} is not a valid header value` };
+    }
+    if (name === 'website') {
       return {
-        status: 404,
-        code: 'NoSuchUpload',
-        message: 'The specified upload does not exist. The upload ID may be invalid.',
+        status: 501,
+        code: 'NotImplemented',
+        message: 'Static website hosting is not supported locally',
       };
     }
     if (name === 'partNumber' && !PART_NUMBER.test(value)) {
@@ -494,6 +508,12 @@ const elements = (xml: string, name: string): string[] =>
       .replace(/<!--[\s\S]*?-->/g, '')
       .matchAll(new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g')),
   ].map((m) => m[1] ?? '');
+
+const NO_SUCH_UPLOAD: StorageProblem = {
+  status: 404,
+  code: 'NoSuchUpload',
+  message: 'The specified upload does not exist. The upload ID may be invalid.',
+};
 
 const MALFORMED_XML: StorageProblem = {
   status: 400,
@@ -580,6 +600,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   /** s3rver keeps an upload's parts as `<bucket>/._S3rver_uploads/<uploadId>/<n>` and `<n>.md5`. */
   const uploadDir = (bucket: string, uploadId: string) =>
     join(options.directory, bucket, '._S3rver_uploads', uploadId);
+  /** Whether s3rver started this upload (it wrote the upload's key). */
+  const uploadStarted = (bucket: string, uploadId: string) =>
+    readFile(join(uploadDir(bucket, uploadId), 'key')).then(
+      () => true,
+      () => false,
+    );
 
   /**
    * A CompleteMultipartUpload checked against the parts s3rver holds (an unknown upload, a
@@ -594,17 +620,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const parts = parseCompletion(body.toString('utf8'));
     if (!Array.isArray(parts)) return parts;
     const dir = uploadDir(bucket, uploadId);
-    const started = await readFile(join(dir, 'key')).then(
-      () => true,
-      () => false,
-    );
-    if (!started) {
-      return {
-        status: 404,
-        code: 'NoSuchUpload',
-        message: 'The specified upload does not exist. The upload ID may be invalid.',
-      };
-    }
+    if (!(await uploadStarted(bucket, uploadId))) return NO_SUCH_UPLOAD;
     let previous = 0;
     for (const { number, etag } of parts) {
       if (Number(number) <= previous) {
@@ -645,6 +661,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if ('status' in parsed) return sendError(req, res, parsed.status, parsed.code, parsed.message);
     const results: string[] = [];
     for (const key of parsed.keys) {
+      if (key === '') {
+        results.push(
+          '<Error><Key></Key><Code>UserKeyMustBeSpecified</Code><Message>The key is empty.</Message></Error>',
+        );
+        continue;
+      }
       if (!escapes(key) && !unstorableKey(key)) {
         const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
         const deletion = upstream('DELETE', path, {});
@@ -807,9 +829,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // Operations whose body names keys or parts: s3rver would take a key in the body as a
     // path (a DeleteObjects of `../x` deletes outside its folder), or crash the process on a
     // part it does not have. They are answered, or checked, here.
+    const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
+    const query = new Map(queryPairs(rawUrl) ?? []);
+    const uploadId = query.get('uploadId');
+    // An upload part for an upload s3rver never started: S3's 404, not a part file.
+    if (method === 'PUT' && uploadId !== undefined && !(await uploadStarted(bucket, uploadId))) {
+      return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
+    }
     if (method === 'POST' && body !== undefined) {
-      const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
-      const names = new Set((queryPairs(rawUrl) ?? []).map(([name]) => name));
+      const names = new Set(query.keys());
       if (key === '' && names.has('delete')) return deleteObjects(req, res, bucket, body);
       if (key === '') {
         return sendError(
@@ -820,8 +848,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
           'POST Object (browser-form uploads) is not supported locally',
         );
       }
-      if (names.has('uploadId')) {
-        const uploadId = (queryPairs(rawUrl) ?? []).find(([name]) => name === 'uploadId')?.[1] ?? '';
+      if (uploadId !== undefined) {
         const checked = await checkedCompletion(bucket, uploadId, body);
         if (!Buffer.isBuffer(checked))
           return sendError(req, res, checked.status, checked.code, checked.message);

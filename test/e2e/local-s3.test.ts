@@ -33,6 +33,7 @@ import {
   parseCompletion,
   parseDeleteObjects,
   startLocalS3,
+  storageProblem,
 } from '../../infra/local/s3.ts';
 import { Sha256 } from '../sha256.ts';
 import { exchangeRaw } from './helpers.ts';
@@ -312,6 +313,7 @@ describe('local S3 with an S3Client', () => {
     ['a segment of 121 two-byte characters (242 bytes)', 'é'.repeat(121)],
     ["a segment naming one of s3rver's own files", 'digits.txt._S3rver_object/x'],
     ["a last segment ending in s3rver's suffix", 'zz._S3rver_object'],
+    ['an empty segment inside (s3rver would store it as a/b.txt)', 'a//b.txt'],
   ])(
     'answers a key holding %s, which cannot be stored locally: 404 to reads, 400 to writes',
     async (_, key) => {
@@ -333,6 +335,14 @@ describe('local S3 with an S3Client', () => {
       expect(await exists('digits.txt')).toBe(true);
     },
   );
+
+  it('stores a folder marker (a key ending in "/")', async () => {
+    // Act
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'folder/', Body: '' }));
+
+    // Assess
+    expect(await exists('folder/')).toBe(true);
+  });
 
   it('stores a key whose segment is 233 bytes, the longest it can', async () => {
     // Prepare
@@ -629,6 +639,53 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     ['no Part', '<CompleteMultipartUpload></CompleteMultipartUpload>'],
   ])('reads a CompleteMultipartUpload body with %s as MalformedXML', (_, xml) => {
     expect(parseCompletion(xml)).toMatchObject({ status: 400, code: 'MalformedXML' });
+  });
+
+  it.each([
+    [
+      'an absolute-form target, whose path s3rver would take past every check',
+      `http://127.0.0.1:1/${BUCKET}?delete`,
+    ],
+    ['an asterisk-form target', '*'],
+    ['a path with no bucket before the key', '//x.txt'],
+  ])('refuses %s with 400 InvalidURI or InvalidBucketName', (_, target) => {
+    expect(storageProblem('POST', target, {})).toMatchObject({ status: 400 });
+  });
+
+  it('answers an UploadPart for an upload never started 404 NoSuchUpload, storing no part', async () => {
+    // Act
+    const answer = await put('multipart/part.bin', { partNumber: '1', uploadId: '0'.repeat(32) });
+
+    // Assess
+    expect(answer).toEqual({ status: 404, code: 'NoSuchUpload' });
+    expect(existsSync(join(directory, BUCKET, '._S3rver_uploads', '0'.repeat(32)))).toBe(false);
+  });
+
+  it('DeleteObjects answers an empty key with its own error, and deletes no bucket', async () => {
+    // Act
+    const result = await client.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: '' }] } }),
+    );
+
+    // Assess
+    expect(result.Errors).toEqual([expect.objectContaining({ Key: '', Code: 'UserKeyMustBeSpecified' })]);
+    expect(await exists('digits.txt')).toBe(true);
+  });
+
+  it('refuses a response-* value no header can carry with 400, not a 500', async () => {
+    // Prepare
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt', ResponseContentType: 'text/plain\r' }),
+      { expiresIn: 60 },
+    );
+
+    // Act
+    const res = await fetch(url);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(errorCode(await res.text())).toBe('InvalidArgument');
   });
 
   it('refuses a query parameter given twice (s3rver would fail on it with a 500)', async () => {
