@@ -407,8 +407,12 @@ export function storageProblem(
     };
   }
   const query = queryPairs(rawUrl) ?? [];
-  const names = query.map(([name]) => name);
-  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  // s3rver's query parser keeps the first 1000 parameters: a later one would go unseen here.
+  if (query.length > 1000) {
+    return { status: 400, code: 'InvalidArgument', message: 'A request takes at most 1000 query parameters' };
+  }
+  const seen = new Set<string>();
+  const repeated = query.map(([name]) => name).find((name) => seen.size === seen.add(name).size);
   // s3rver would get an array, and fail on it with a 500.
   if (repeated !== undefined) {
     return {
@@ -423,6 +427,15 @@ export function storageProblem(
     // control character or anything beyond Latin-1, and s3rver answers 500.
     if (name.startsWith('response-') && !HEADER_VALUE.test(value)) {
       return { status: 400, code: 'InvalidArgument', message: `${name} is not a valid header value` };
+    }
+    // s3rver takes any `x-amz-*` query parameter for a header, over the header itself: a
+    // copy source there would pass unchecked.
+    if (name.toLowerCase().startsWith('x-amz-copy-source')) {
+      return {
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'A copy source is sent as the x-amz-copy-source header',
+      };
     }
     if (name === 'website') {
       return {
@@ -497,17 +510,40 @@ function xmlText(text: string): string | undefined {
   return bad ? undefined : resolved;
 }
 
+/** `xml` without its comments, or undefined when one never ends. Linear: no regex rescans. */
+function withoutComments(xml: string): string | undefined {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const start = xml.indexOf('<!--', from);
+    if (start < 0) return out + xml.slice(from);
+    const end = xml.indexOf('-->', start + 4);
+    if (end < 0) return undefined;
+    out += xml.slice(from, start);
+    from = end + 3;
+  }
+}
+
 /**
- * The contents of every `<name …>…</name>` in `xml`, comments aside (no nested element of
- * the same name). White space and attributes in a start tag are XML, and s3rver's parser
- * reads them: an element this missed would reach s3rver unchecked.
+ * The contents of every `<name …>…</name>` in `xml` (comments removed first; no nested
+ * element of the same name). White space and attributes in a start tag are XML too. Each
+ * search starts where the last element ended, and a start tag's attributes are bounded, so
+ * the time is linear in the body: a body of unclosed tags cannot stall the server.
  */
-const elements = (xml: string, name: string): string[] =>
-  [
-    ...xml
-      .replace(/<!--[\s\S]*?-->/g, '')
-      .matchAll(new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g')),
-  ].map((m) => m[1] ?? '');
+function elements(xml: string, name: string): string[] {
+  const open = new RegExp(`<${name}(?:\\s[^<>]{0,1024})?>`, 'g');
+  const close = new RegExp(`</${name}\\s*>`, 'g');
+  const found: string[] = [];
+  for (;;) {
+    const start = open.exec(xml);
+    if (!start) return found;
+    close.lastIndex = open.lastIndex;
+    const end = close.exec(xml);
+    if (!end) return found;
+    found.push(xml.slice(open.lastIndex, end.index));
+    open.lastIndex = close.lastIndex;
+  }
+}
 
 const NO_SUCH_UPLOAD: StorageProblem = {
   status: 404,
@@ -522,8 +558,9 @@ const MALFORMED_XML: StorageProblem = {
 };
 
 /** A DeleteObjects body, read: the keys to delete and whether to answer quietly. */
-export function parseDeleteObjects(xml: string): { keys: string[]; quiet: boolean } | StorageProblem {
-  if (!/<Delete[\s>]/.test(xml)) return MALFORMED_XML;
+export function parseDeleteObjects(body: string): { keys: string[]; quiet: boolean } | StorageProblem {
+  const xml = withoutComments(body);
+  if (xml === undefined || !/<Delete[\s>]/.test(xml)) return MALFORMED_XML;
   const objects = elements(xml, 'Object');
   if (objects.length === 0 || objects.length > 1000) return MALFORMED_XML;
   const keys: string[] = [];
@@ -537,8 +574,9 @@ export function parseDeleteObjects(xml: string): { keys: string[]; quiet: boolea
 }
 
 /** A CompleteMultipartUpload body, read: each part's number and ETag (quotes dropped). */
-export function parseCompletion(xml: string): { number: string; etag: string }[] | StorageProblem {
-  if (!/<CompleteMultipartUpload[\s>]/.test(xml)) return MALFORMED_XML;
+export function parseCompletion(body: string): { number: string; etag: string }[] | StorageProblem {
+  const xml = withoutComments(body);
+  if (xml === undefined || !/<CompleteMultipartUpload[\s>]/.test(xml)) return MALFORMED_XML;
   const parts = elements(xml, 'Part').map((part) => ({
     number: elements(part, 'PartNumber')[0]?.trim(),
     etag: elements(part, 'ETag')[0],
@@ -600,6 +638,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   /** s3rver keeps an upload's parts as `<bucket>/._S3rver_uploads/<uploadId>/<n>` and `<n>.md5`. */
   const uploadDir = (bucket: string, uploadId: string) =>
     join(options.directory, bucket, '._S3rver_uploads', uploadId);
+  /** The uploads (`bucket/uploadId`) being completed now. */
+  const completing = new Set<string>();
   /** Whether s3rver started this upload (it wrote the upload's key). */
   const uploadStarted = (bucket: string, uploadId: string) =>
     readFile(join(uploadDir(bucket, uploadId), 'key')).then(
@@ -832,9 +872,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
     const query = new Map(queryPairs(rawUrl) ?? []);
     const uploadId = query.get('uploadId');
-    // An upload part for an upload s3rver never started: S3's 404, not a part file.
-    if (method === 'PUT' && uploadId !== undefined && !(await uploadStarted(bucket, uploadId))) {
-      return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
+    const upload = `${bucket}/${uploadId}`;
+    if (method === 'PUT' && uploadId !== undefined) {
+      if (!query.has('partNumber')) {
+        return sendError(req, res, 400, 'InvalidArgument', 'An upload part needs a partNumber');
+      }
+      // A part for an upload s3rver never started, or is completing: S3's 404, not a file
+      // written into a folder being removed.
+      if (completing.has(upload) || !(await uploadStarted(bucket, uploadId))) {
+        return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
+      }
     }
     if (method === 'POST' && body !== undefined) {
       const names = new Set(query.keys());
@@ -849,6 +896,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         );
       }
       if (uploadId !== undefined) {
+        // One completion at a time per upload: s3rver removes the upload's folder while a
+        // second completion opens its parts, and that crashes it. The others get S3's 404.
+        if (completing.has(upload)) {
+          return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
+        }
+        completing.add(upload);
+        res.once('close', () => completing.delete(upload));
         const checked = await checkedCompletion(bucket, uploadId, body);
         if (!Buffer.isBuffer(checked))
           return sendError(req, res, checked.status, checked.code, checked.message);

@@ -561,6 +561,50 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
       expect(await exists('digits.txt')).toBe(true);
     });
 
+    it('completes an upload once when completions overlap: the others get 404, the server lives on', async () => {
+      // Prepare: an upload of its own, so the shared one stays.
+      const OwnKey = 'multipart/raced.bin';
+      const { UploadId: own } = await client.send(
+        new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: OwnKey }),
+      );
+      const parts: { PartNumber: number; ETag: string | undefined }[] = [];
+      for (let PartNumber = 1; PartNumber <= 5; PartNumber++) {
+        const { ETag } = await client.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: OwnKey,
+            UploadId: own,
+            PartNumber,
+            Body: `part ${PartNumber};`,
+          }),
+        );
+        parts.push({ PartNumber, ETag });
+      }
+      const complete = () =>
+        client
+          .send(
+            new CompleteMultipartUploadCommand({
+              Bucket: BUCKET,
+              Key: OwnKey,
+              UploadId: own,
+              MultipartUpload: { Parts: parts },
+            }),
+          )
+          .then(
+            () => 200,
+            (error: S3ServiceException) => `${error.$metadata.httpStatusCode} ${error.name}`,
+          );
+
+      // Act
+      const outcomes = await Promise.all(Array.from({ length: 8 }, complete));
+
+      // Assess
+      expect(outcomes.filter((o) => o === 200)).toHaveLength(1);
+      expect(outcomes.filter((o) => o !== 200)).toEqual(Array(7).fill('404 NoSuchUpload'));
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: OwnKey }));
+      expect(await got.Body?.transformToString()).toBe('part 1;part 2;part 3;part 4;part 5;');
+    });
+
     it('refuses an upload id it never gave with 404 NoSuchUpload', async () => {
       // Act
       const refused = await failure(
@@ -603,6 +647,8 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     ['1001 Objects', `<Delete>${'<Object><Key>a</Key></Object>'.repeat(1001)}</Delete>`],
     ['a reference to no character', '<Delete><Object><Key>a&#x110000;</Key></Object></Delete>'],
     ['a reference to NUL', '<Delete><Object><Key>a&#0;</Key></Object></Delete>'],
+    ['a comment that never ends', '<Delete><!-- <Object><Key>a</Key></Object></Delete>'],
+    ['Objects that never close', `<Delete>${'<Object>'.repeat(1000)}</Delete>`],
   ])('reads a DeleteObjects body with %s as MalformedXML', (_, xml) => {
     expect(parseDeleteObjects(xml)).toMatchObject({ status: 400, code: 'MalformedXML' });
   });
@@ -686,6 +732,44 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     // Assess
     expect(res.status).toBe(400);
     expect(errorCode(await res.text())).toBe('InvalidArgument');
+  });
+
+  it('refuses a copy source given as a query parameter, which s3rver would take over the header', async () => {
+    // Act
+    const answer = await put('copied-by-query.txt', {
+      'x-amz-copy-source': `${BUCKET}/../../../${unique}/secret`,
+    });
+
+    // Assess
+    expect(answer).toEqual({ status: 400, code: 'InvalidArgument' });
+    expect(await exists('copied-by-query.txt')).toBe(false);
+  });
+
+  it('refuses an UploadPart with an uploadId and no partNumber with 400', async () => {
+    // Prepare
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/nopart.bin' }),
+    );
+
+    // Act
+    const answer = await put('multipart/nopart.bin', { uploadId: UploadId ?? '' });
+
+    // Assess
+    expect(answer).toEqual({ status: 400, code: 'InvalidArgument' });
+  });
+
+  it('refuses more than the 1000 query parameters s3rver reads', () => {
+    // Prepare
+    const query = Array.from({ length: 1001 }, (_, i) => `p${i}=x`).join('&');
+
+    // Act
+    const refused = storageProblem('GET', `/${BUCKET}/digits.txt?${query}`, {});
+
+    // Assess
+    expect(refused).toMatchObject({ status: 400, code: 'InvalidArgument' });
+    expect(
+      storageProblem('GET', `/${BUCKET}/digits.txt?${query.slice(0, query.lastIndexOf('&'))}`, {}),
+    ).toBeUndefined();
   });
 
   it('refuses a query parameter given twice (s3rver would fail on it with a 500)', async () => {
