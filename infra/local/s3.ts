@@ -270,8 +270,15 @@ export function evaluatePreconditions(headers: IncomingHttpHeaders, current: Val
   return 200;
 }
 
-/** The query parameters of GetObject and HeadObject (the rest name other operations). */
-const OBJECT_READ_PARAMS = /^(response-[a-z-]+|versionId|partNumber|x-id|[Xx]-[Aa]mz-[A-Za-z0-9-]+)$/;
+/**
+ * The query parameters that make a request on an object path another operation than
+ * GetObject or HeadObject (`?tagging`, `?acl`, `?uploadId`, ...): s3rver's own lists, which
+ * its router reads. Any other parameter (`?v=2`) leaves it a GetObject, as on S3.
+ */
+const SUBRESOURCES: ReadonlySet<string> = new Set([
+  ...(require('s3rver/lib/controllers/object.js') as { METHODS: string[] }).METHODS,
+  ...(require('s3rver/lib/controllers/bucket.js') as { METHODS: string[] }).METHODS,
+]);
 
 const CONDITIONAL_HEADERS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
@@ -927,7 +934,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const objectRead =
       (method === 'GET' || method === 'HEAD') &&
       key !== '' &&
-      (queryPairs(rawUrl) ?? []).every(([name]) => OBJECT_READ_PARAMS.test(name));
+      ![...query.keys()].some((name) => SUBRESOURCES.has(name));
 
     // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
     if (objectRead) {

@@ -1632,6 +1632,31 @@ describe('local S3 with presigned URLs', () => {
     });
   });
 
+  it('honours a Range on a GetObject that carries a parameter of no operation (a cache-buster)', async () => {
+    // Prepare
+    const endpoint = new URL(s3.endpoint);
+    const signed = await signer.presign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/${BUCKET}/digits.txt`,
+        query: { v: '2' },
+        headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      }),
+      { expiresIn: 60 },
+    );
+    const search = new URLSearchParams(signed.query as Record<string, string>).toString();
+
+    // Act
+    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`, { headers: { range: 'bytes=2-4' } });
+
+    // Assess
+    expect(res.status).toBe(206);
+    expect(await res.text()).toBe('234');
+  });
+
   it('answers a suffix Range through GetObject too', async () => {
     const got = await client.send(
       new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt', Range: 'bytes=-3' }),
