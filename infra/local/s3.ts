@@ -32,6 +32,8 @@ export interface LocalS3Options {
   region: string;
   /** Buckets created on start (existing ones are kept). */
   buckets: string[];
+  /** The largest request body taken, in bytes. Default MAX_LOCAL_BODY_BYTES (512 MiB). */
+  maxBodyBytes?: number;
 }
 
 /** A running local S3. */
@@ -115,9 +117,25 @@ function forwardHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The most of a request body the local S3 holds in memory (it reads an upload whole before
+ * s3rver stores it): S3 itself takes 5 GiB in one PUT, a local stack needs far less.
+ */
+export const MAX_LOCAL_BODY_BYTES = 512 * 1024 * 1024;
+
+/** A body over MAX_LOCAL_BODY_BYTES: answered 400 EntityTooLarge, as S3 answers its own limit. */
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit = MAX_LOCAL_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -645,6 +663,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   /** s3rver keeps an upload's parts as `<bucket>/._S3rver_uploads/<uploadId>/<n>` and `<n>.md5`. */
   const uploadDir = (bucket: string, uploadId: string) =>
     join(options.directory, bucket, '._S3rver_uploads', uploadId);
+  const bodyLimit = options.maxBodyBytes ?? MAX_LOCAL_BODY_BYTES;
   /** The uploads (`bucket/uploadId`) being completed now. */
   const completing = new Set<string>();
   /** Whether s3rver started this upload (it wrote the upload's key). */
@@ -772,7 +791,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       );
     }
     if (headerSigned && hexPayload) {
-      body = await readBody(req);
+      body = await readBody(req, bodyLimit);
       if (createHash('sha256').update(body).digest('hex') !== payloadHash) {
         return sendError(
           req,
@@ -789,7 +808,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       .map((e) => e.trim());
     let trailers: ReadonlyMap<string, string> = new Map();
     if (payloadHash.startsWith('STREAMING-') || encodings.includes('aws-chunked')) {
-      const chunked = parseAwsChunked(body ?? (await readBody(req)));
+      const chunked = parseAwsChunked(body ?? (await readBody(req, bodyLimit)));
       const declared = req.headers['x-amz-decoded-content-length'];
       if (!chunked || (declared !== undefined && Number(declared) !== chunked.data.length)) {
         return sendError(req, res, 400, 'IncompleteBody', 'The aws-chunked request body is malformed');
@@ -837,7 +856,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
           ].filter(([name]) => name.startsWith('x-amz-checksum-'))
         : [];
     if (checksums.length > 0) {
-      body ??= await readBody(req);
+      body ??= await readBody(req, bodyLimit);
       const wrong = await wrongChecksum(checksums, body);
       if (wrong) {
         return sendError(
@@ -856,7 +875,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (declared.length !== 16 || declared.toString('base64') !== md5.trim()) {
         return sendError(req, res, 400, 'InvalidDigest', 'The Content-MD5 you specified was not valid.');
       }
-      body ??= await readBody(req);
+      body ??= await readBody(req, bodyLimit);
       if (!createHash('md5').update(body).digest().equals(declared)) {
         return sendError(
           req,
@@ -870,7 +889,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // An upload is read whole before s3rver sees it: s3rver writes into the object's own file
     // as bytes arrive, so an upload cut short would replace the object with its first part
     // (S3 keeps the old object). A body that never completes ends here, with the request.
-    if (method === 'PUT' || method === 'POST') body ??= await readBody(req);
+    if (method === 'PUT' || method === 'POST') body ??= await readBody(req, bodyLimit);
     if (body !== undefined) headers['content-length'] = body.length;
 
     // Operations whose body names keys or parts: s3rver would take a key in the body as a
@@ -1028,10 +1047,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   }
 
   const front = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent)
-        sendError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
-      else res.destroy();
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) res.destroy();
+      else if (error instanceof BodyTooLarge) {
+        // The rest is not read: the connection closes once the answer is out.
+        res.setHeader('connection', 'close');
+        sendError(req, res, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      } else sendError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
     });
   });
   answerClientErrors(front, clientErrorXml);

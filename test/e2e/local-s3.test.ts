@@ -1683,6 +1683,53 @@ describe('local S3 with presigned URLs', () => {
 });
 
 describe('local S3 storage', () => {
+  it('refuses a body over its limit with 400 EntityTooLarge (plain or aws-chunked), and keeps the old object', async () => {
+    // Prepare: a stand-in of its own with a 1 KiB limit.
+    const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-limit-'));
+    const small = await startLocalS3({
+      directory: dir,
+      credentials: CREDENTIALS,
+      region: REGION,
+      buckets: [BUCKET],
+      maxBodyBytes: 1024,
+    });
+    const smallClient = new S3Client({
+      region: REGION,
+      endpoint: small.endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+    });
+    try {
+      await smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k.txt', Body: 'old' }));
+
+      // Act
+      const declared = await failure(
+        smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k.txt', Body: 'x'.repeat(2048) })),
+      );
+      const chunked = await failure(
+        smallClient.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: 'k.txt',
+            Body: Readable.from([Buffer.alloc(800, 'a'), Buffer.alloc(800, 'b')]),
+            ContentLength: 1600,
+          }),
+        ),
+      );
+
+      // Assess
+      expect(declared).toEqual({ name: 'EntityTooLarge', status: 400 });
+      expect(chunked).toEqual({ name: 'EntityTooLarge', status: 400 });
+      const got = await smallClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }));
+      expect(await got.Body?.transformToString()).toBe('old');
+    } finally {
+      smallClient.destroy();
+      await small.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps objects across restarts in the same directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-restart-'));
     const options = { directory: dir, credentials: CREDENTIALS, region: REGION, buckets: [BUCKET] };
