@@ -664,6 +664,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const uploadDir = (bucket: string, uploadId: string) =>
     join(options.directory, bucket, '._S3rver_uploads', uploadId);
   const bodyLimit = options.maxBodyBytes ?? MAX_LOCAL_BODY_BYTES;
+  /** The write or delete now at s3rver; the next waits for it, done or failed. */
+  let writing: Promise<unknown> = Promise.resolve();
+  const oneAtATime = (task: () => Promise<void>): Promise<void> => {
+    const turn = writing.then(task, task);
+    writing = turn.catch(() => undefined);
+    return turn;
+  };
   /** The uploads (`bucket/uploadId`) being completed now. */
   const completing = new Set<string>();
   /** Whether s3rver started this upload (it wrote the upload's key). */
@@ -892,158 +899,164 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (method === 'PUT' || method === 'POST') body ??= await readBody(req, bodyLimit);
     if (body !== undefined) headers['content-length'] = body.length;
 
-    // Operations whose body names keys or parts: s3rver would take a key in the body as a
-    // path (a DeleteObjects of `../x` deletes outside its folder), or crash the process on a
-    // part it does not have. They are answered, or checked, here.
-    const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
-    const query = new Map(queryPairs(rawUrl) ?? []);
-    const uploadId = query.get('uploadId');
-    const upload = `${bucket}/${uploadId}`;
-    if (method === 'PUT' && uploadId !== undefined) {
-      if (!query.has('partNumber')) {
-        return sendError(req, res, 400, 'InvalidArgument', 'An upload part needs a partNumber');
-      }
-      // A part for an upload s3rver never started, or is completing: S3's 404, not a file
-      // written into a folder being removed.
-      if (completing.has(upload) || !(await uploadStarted(bucket, uploadId))) {
-        return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
-      }
-    }
-    if (method === 'POST' && body !== undefined) {
-      const names = new Set(query.keys());
-      if (key === '' && names.has('delete')) return deleteObjects(req, res, bucket, body);
-      if (key === '') {
-        return sendError(
-          req,
-          res,
-          501,
-          'NotImplemented',
-          'POST Object (browser-form uploads) is not supported locally',
-        );
-      }
-      if (uploadId !== undefined) {
-        // One completion at a time per upload: s3rver removes the upload's folder while a
-        // second completion opens its parts, and that crashes it. The others get S3's 404.
-        if (completing.has(upload)) {
+    // Writes and deletes reach s3rver one at a time (reads go on beside them): s3rver removes
+    // a key's emptied folder on a delete while a write into it is about to open its file,
+    // and that error ends the process.
+    const forward = async (): Promise<void> => {
+      // Operations whose body names keys or parts: s3rver would take a key in the body as a
+      // path (a DeleteObjects of `../x` deletes outside its folder), or crash the process on a
+      // part it does not have. They are answered, or checked, here.
+      const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
+      const query = new Map(queryPairs(rawUrl) ?? []);
+      const uploadId = query.get('uploadId');
+      const upload = `${bucket}/${uploadId}`;
+      if (method === 'PUT' && uploadId !== undefined) {
+        if (!query.has('partNumber')) {
+          return sendError(req, res, 400, 'InvalidArgument', 'An upload part needs a partNumber');
+        }
+        // A part for an upload s3rver never started, or is completing: S3's 404, not a file
+        // written into a folder being removed.
+        if (completing.has(upload) || !(await uploadStarted(bucket, uploadId))) {
           return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
         }
-        completing.add(upload);
-        res.once('close', () => completing.delete(upload));
-        const checked = await checkedCompletion(bucket, uploadId, body);
-        if (!Buffer.isBuffer(checked))
-          return sendError(req, res, checked.status, checked.code, checked.message);
-        // The client's body was checked (its digest too); s3rver reads the one written here.
-        body = checked;
-        headers['content-length'] = body.length;
-        for (const name of Object.keys(headers)) {
-          if (name === 'content-md5' || name.startsWith('x-amz-checksum-')) delete headers[name];
-        }
       }
-    }
-
-    // One HEAD to s3rver at most per request, shared by the conditional and Range checks.
-    let head: ReturnType<typeof objectHead> | undefined;
-    const currentObject = () => {
-      head ??= objectHead(rawUrl);
-      return head;
-    };
-
-    // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
-    // subresource (`?tagging`, `?acl`, ...) of the same path.
-    const objectRead =
-      (method === 'GET' || method === 'HEAD') &&
-      key !== '' &&
-      ![...query.keys()].some((name) => SUBRESOURCES.has(name));
-
-    // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
-    if (objectRead) {
-      if (CONDITIONAL_HEADERS.some((name) => req.headers[name] !== undefined)) {
-        const current = await currentObject();
-        const outcome = current ? evaluatePreconditions(req.headers, current) : 200;
-        if (outcome === 412) {
+      if (method === 'POST' && body !== undefined) {
+        const names = new Set(query.keys());
+        if (key === '' && names.has('delete')) return deleteObjects(req, res, bucket, body);
+        if (key === '') {
           return sendError(
             req,
             res,
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
+            501,
+            'NotImplemented',
+            'POST Object (browser-form uploads) is not supported locally',
           );
         }
-        if (outcome === 304 && current) {
-          req.resume();
-          res.writeHead(304, {
-            etag: current.etag,
-            'last-modified': new Date(current.lastModified).toUTCString(),
-          });
-          res.end();
-          return;
+        if (uploadId !== undefined) {
+          // One completion at a time per upload: s3rver removes the upload's folder while a
+          // second completion opens its parts, and that crashes it. The others get S3's 404.
+          if (completing.has(upload)) {
+            return sendError(req, res, NO_SUCH_UPLOAD.status, NO_SUCH_UPLOAD.code, NO_SUCH_UPLOAD.message);
+          }
+          completing.add(upload);
+          res.once('close', () => completing.delete(upload));
+          const checked = await checkedCompletion(bucket, uploadId, body);
+          if (!Buffer.isBuffer(checked))
+            return sendError(req, res, checked.status, checked.code, checked.message);
+          // The client's body was checked (its digest too); s3rver reads the one written here.
+          body = checked;
+          headers['content-length'] = body.length;
+          for (const name of Object.keys(headers)) {
+            if (name === 'content-md5' || name.startsWith('x-amz-checksum-')) delete headers[name];
+          }
         }
       }
-      for (const name of CONDITIONAL_HEADERS) delete headers[name];
-    }
 
-    let plan: RangePlan = { kind: 'whole' };
-    const range = req.headers.range;
-    if (range !== undefined && objectRead) {
-      const current = await currentObject();
-      if (current)
-        plan = planRange(
-          range,
-          current.size,
-          ifRangeHolds(req.headers['if-range'] as string | undefined, current.etag),
-        );
-      if (plan.kind === 'unsatisfiable') {
-        return sendError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', {
-          'content-range': `bytes */${plan.size}`,
+      // One HEAD to s3rver at most per request, shared by the conditional and Range checks.
+      let head: ReturnType<typeof objectHead> | undefined;
+      const currentObject = () => {
+        head ??= objectHead(rawUrl);
+        return head;
+      };
+
+      // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
+      // subresource (`?tagging`, `?acl`, ...) of the same path.
+      const objectRead =
+        (method === 'GET' || method === 'HEAD') &&
+        key !== '' &&
+        ![...query.keys()].some((name) => SUBRESOURCES.has(name));
+
+      // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
+      if (objectRead) {
+        if (CONDITIONAL_HEADERS.some((name) => req.headers[name] !== undefined)) {
+          const current = await currentObject();
+          const outcome = current ? evaluatePreconditions(req.headers, current) : 200;
+          if (outcome === 412) {
+            return sendError(
+              req,
+              res,
+              412,
+              'PreconditionFailed',
+              'At least one of the pre-conditions you specified did not hold',
+            );
+          }
+          if (outcome === 304 && current) {
+            req.resume();
+            res.writeHead(304, {
+              etag: current.etag,
+              'last-modified': new Date(current.lastModified).toUTCString(),
+            });
+            res.end();
+            return;
+          }
+        }
+        for (const name of CONDITIONAL_HEADERS) delete headers[name];
+      }
+
+      let plan: RangePlan = { kind: 'whole' };
+      const range = req.headers.range;
+      if (range !== undefined && objectRead) {
+        const current = await currentObject();
+        if (current)
+          plan = planRange(
+            range,
+            current.size,
+            ifRangeHolds(req.headers['if-range'] as string | undefined, current.etag),
+          );
+        if (plan.kind === 'unsatisfiable') {
+          return sendError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', {
+            'content-range': `bytes */${plan.size}`,
+          });
+        }
+      }
+      delete headers['if-range'];
+      // s3rver reads `bytes=0-0` as `0-`: ask it for two bytes (or the whole one-byte object).
+      const firstByteOnly = plan.kind === 'part' && plan.end === 0;
+      if (plan.kind !== 'part' || (firstByteOnly && plan.size === 1)) delete headers.range;
+      else headers.range = `bytes=${plan.start}-${firstByteOnly ? 1 : plan.end}`;
+
+      const proxied = upstream(method, rawUrl, headers);
+      const answer = new Promise<IncomingMessage>((resolve, reject) =>
+        proxied.on('response', resolve).on('error', reject),
+      );
+      if (body !== undefined) proxied.end(body);
+      else {
+        req.pipe(proxied);
+        // A request cut short (a parse error mid-body, a client gone) ends s3rver's too.
+        req.once('close', () => {
+          if (!req.complete) proxied.destroy();
         });
       }
-    }
-    delete headers['if-range'];
-    // s3rver reads `bytes=0-0` as `0-`: ask it for two bytes (or the whole one-byte object).
-    const firstByteOnly = plan.kind === 'part' && plan.end === 0;
-    if (plan.kind !== 'part' || (firstByteOnly && plan.size === 1)) delete headers.range;
-    else headers.range = `bytes=${plan.start}-${firstByteOnly ? 1 : plan.end}`;
-
-    const proxied = upstream(method, rawUrl, headers);
-    const answer = new Promise<IncomingMessage>((resolve, reject) =>
-      proxied.on('response', resolve).on('error', reject),
-    );
-    if (body !== undefined) proxied.end(body);
-    else {
-      req.pipe(proxied);
-      // A request cut short (a parse error mid-body, a client gone) ends s3rver's too.
-      req.once('close', () => {
-        if (!req.complete) proxied.destroy();
-      });
-    }
-    const upstreamRes = await answer;
-    const resHeaders = forwardHeaders(upstreamRes.headers);
-    const ok = upstreamRes.statusCode === 206 || upstreamRes.statusCode === 200;
-    if (firstByteOnly && ok && plan.kind === 'part') {
-      resHeaders['content-range'] = `bytes 0-0/${plan.size}`;
-      resHeaders['content-length'] = 1;
-      res.writeHead(206, resHeaders);
-      // One byte out; the rest of s3rver's answer is not read, so nothing waits on it.
-      if (method === 'HEAD') upstreamRes.resume();
-      res.end(method === 'HEAD' ? undefined : await firstByte(upstreamRes));
-      return;
-    }
-    // CompleteMultipartUpload's answer names the object's URL: s3rver gives its own port,
-    // which checks no signature; S3 gives the host the client asked.
-    const completed =
-      method === 'POST' &&
-      upstreamRes.statusCode === 200 &&
-      (queryPairs(rawUrl) ?? []).some(([name]) => name === 'uploadId');
-    if (completed && req.headers.host) {
-      const xml = (await readBody(upstreamRes))
-        .toString('utf8')
-        .replaceAll(`http://${innerHost}/`, `http://${req.headers.host}/`);
-      res.writeHead(200, { ...resHeaders, 'content-length': Buffer.byteLength(xml) });
-      res.end(xml);
-      return;
-    }
-    res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
-    await pipeline(upstreamRes, res);
+      const upstreamRes = await answer;
+      const resHeaders = forwardHeaders(upstreamRes.headers);
+      const ok = upstreamRes.statusCode === 206 || upstreamRes.statusCode === 200;
+      if (firstByteOnly && ok && plan.kind === 'part') {
+        resHeaders['content-range'] = `bytes 0-0/${plan.size}`;
+        resHeaders['content-length'] = 1;
+        res.writeHead(206, resHeaders);
+        // One byte out; the rest of s3rver's answer is not read, so nothing waits on it.
+        if (method === 'HEAD') upstreamRes.resume();
+        res.end(method === 'HEAD' ? undefined : await firstByte(upstreamRes));
+        return;
+      }
+      // CompleteMultipartUpload's answer names the object's URL: s3rver gives its own port,
+      // which checks no signature; S3 gives the host the client asked.
+      const completed =
+        method === 'POST' &&
+        upstreamRes.statusCode === 200 &&
+        (queryPairs(rawUrl) ?? []).some(([name]) => name === 'uploadId');
+      if (completed && req.headers.host) {
+        const xml = (await readBody(upstreamRes))
+          .toString('utf8')
+          .replaceAll(`http://${innerHost}/`, `http://${req.headers.host}/`);
+        res.writeHead(200, { ...resHeaders, 'content-length': Buffer.byteLength(xml) });
+        res.end(xml);
+        return;
+      }
+      res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
+      await pipeline(upstreamRes, res);
+    };
+    return method === 'GET' || method === 'HEAD' ? forward() : oneAtATime(forward);
   }
 
   const front = createServer((req, res) => {

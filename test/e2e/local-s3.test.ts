@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -1683,6 +1684,24 @@ describe('local S3 with presigned URLs', () => {
 });
 
 describe('local S3 storage', () => {
+  it('takes a delete and a write into the same folder at once (s3rver removed the folder under the write, and crashed)', async () => {
+    for (let round = 0; round < 40; round++) {
+      // Prepare
+      const folder = `race/${round}`;
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${folder}/a`, Body: 'a' }));
+
+      // Act
+      await Promise.all([
+        client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${folder}/a` })),
+        client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${folder}/b`, Body: 'b' })),
+      ]);
+
+      // Assess
+      expect(await exists(`${folder}/a`)).toBe(false);
+      expect(await exists(`${folder}/b`)).toBe(true);
+    }
+  });
+
   it('refuses a body over its limit with 400 EntityTooLarge (plain or aws-chunked), and keeps the old object', async () => {
     // Prepare: a stand-in of its own with a 1 KiB limit.
     const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-limit-'));
