@@ -67,6 +67,11 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** What S3's naming rules forbid beyond the characters: `..`, an IP address, reserved ends. */
 const RESERVED_BUCKET_NAME =
   /\.\.|^\d+\.\d+\.\d+\.\d+$|^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--table-s3)$/;
+
+/** Whether `name` is a bucket name S3 allows: its characters, and none of its reserved forms. */
+export function isBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name) && !RESERVED_BUCKET_NAME.test(name);
+}
 // Every partition's form: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1.
 const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
 const KEY_PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -144,7 +149,7 @@ function list(raw: string): string[] {
  */
 export function loadConfig(env: Env): Config {
   const bucket = required(env, 'SIGNET_BUCKET');
-  if (!BUCKET_NAME.test(bucket) || RESERVED_BUCKET_NAME.test(bucket)) {
+  if (!isBucketName(bucket)) {
     fail('SIGNET_BUCKET', bucket, 'not a valid S3 bucket name');
   }
   if (bucket.endsWith('--x-s3')) {

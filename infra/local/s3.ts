@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import {
   Agent,
   createServer,
@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { isBucketName } from '../../api/core/config.ts';
 import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, queryPairs } from './http.ts';
 import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
@@ -160,6 +161,9 @@ export function parseAwsChunked(body: Buffer): AwsChunkedBody | undefined {
   const chunks: SignedChunk[] = [];
   let pos = 0;
   for (;;) {
+    // Each chunk costs memory and, signed, an HMAC: a body of a million 1-byte chunks would
+    // take gigabytes. SDKs send 8–64 KiB chunks, so a 512 MiB upload is a few tens of thousands.
+    if (chunks.length > MAX_AWS_CHUNKS) return undefined;
     const eol = body.indexOf('\r\n', pos);
     if (eol < 0) return undefined;
     const [sizeText = '', ...extensions] = body.toString('latin1', pos, eol).split(';');
@@ -192,6 +196,9 @@ export function parseAwsChunked(body: Buffer): AwsChunkedBody | undefined {
   }
   return { chunks, trailers, trailerSignature, data: Buffer.concat(chunks.map((chunk) => chunk.data)) };
 }
+
+/** The most chunks an aws-chunked body may have here. */
+export const MAX_AWS_CHUNKS = 100_000;
 
 /** The `x-amz-content-sha256` values S3 takes besides a hex SHA-256 (SigV4A's are not supported here). */
 const PAYLOAD_MODES = new Set([
@@ -369,8 +376,6 @@ const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** The characters RFC 3986 allows in a request target (`%` as the start of an escape). */
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
-/** A bucket name, path-style: S3's naming rules, loosely (no encoded `/` or anything else). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 const decoded = (text: string): string | undefined => {
   try {
@@ -421,7 +426,7 @@ export function storageProblem(
     return { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." };
   const rawBucket = rawPath.split('/')[1] ?? '';
   // Only the service itself (`/`) is named without a bucket.
-  if ((rawBucket !== '' || rawPath !== '/') && !BUCKET_NAME.test(rawBucket)) {
+  if ((rawBucket !== '' || rawPath !== '/') && !isBucketName(rawBucket)) {
     return { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
   }
   if (escapes(path)) {
@@ -501,7 +506,7 @@ export function storageProblem(
     }
     const [sourceBucket = '', ...rest] = source.split('/');
     const sourceKey = rest.join('/');
-    if (!BUCKET_NAME.test(sourceBucket) || sourceKey === '' || escapes(source)) {
+    if (!isBucketName(sourceBucket) || sourceKey === '' || escapes(source)) {
       return {
         status: 400,
         code: 'InvalidArgument',
@@ -732,6 +737,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   ): Promise<void> {
     const parsed = parseDeleteObjects(body.toString('utf8'));
     if ('status' in parsed) return sendError(req, res, parsed.status, parsed.code, parsed.message);
+    const bucketThere = await stat(join(options.directory, bucket)).then(
+      (found) => found.isDirectory(),
+      () => false,
+    );
+    if (!bucketThere) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
     const results: string[] = [];
     for (const key of parsed.keys) {
       if (key === '') {
@@ -1056,7 +1066,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
       await pipeline(upstreamRes, res);
     };
-    return method === 'GET' || method === 'HEAD' ? forward() : oneAtATime(forward);
+    // Object reads go on beside writes; a listing waits for them, as s3rver lists a folder
+    // and then stats each entry, which a delete running meanwhile removes (a 500).
+    return (method === 'GET' || method === 'HEAD') && key !== '' ? forward() : oneAtATime(forward);
   }
 
   const front = createServer((req, res) => {

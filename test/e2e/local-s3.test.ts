@@ -31,6 +31,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clientErrorXml,
   type LocalS3,
+  MAX_AWS_CHUNKS,
+  parseAwsChunked,
   parseCompletion,
   parseDeleteObjects,
   startLocalS3,
@@ -772,6 +774,38 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
       storageProblem('GET', `/${BUCKET}/digits.txt?${query.slice(0, query.lastIndexOf('&'))}`, {}),
     ).toBeUndefined();
   });
+
+  it('refuses an aws-chunked body of more chunks than it holds (1-byte chunks took gigabytes)', () => {
+    // Prepare
+    const body = (chunks: number) => Buffer.from(`${'1\r\na\r\n'.repeat(chunks)}0\r\n\r\n`, 'latin1');
+
+    // Act
+    const within = parseAwsChunked(body(1000));
+    const over = parseAwsChunked(body(MAX_AWS_CHUNKS + 1));
+
+    // Assess
+    expect(within?.data.toString('latin1')).toBe('a'.repeat(1000));
+    expect(over).toBeUndefined();
+  });
+
+  it('answers DeleteObjects on a bucket that does not exist 404 NoSuchBucket', async () => {
+    // Act
+    const refused = await failure(
+      client.send(
+        new DeleteObjectsCommand({ Bucket: 'no-such-bucket', Delete: { Objects: [{ Key: 'a' }] } }),
+      ),
+    );
+
+    // Assess
+    expect(refused).toEqual({ name: 'NoSuchBucket', status: 404 });
+  });
+
+  it.each(['192.168.1.1', 'xn--abc', 'a..b', 'ab-s3alias'])(
+    'refuses the bucket name %s, which S3 refuses, with 400',
+    (name) => {
+      expect(storageProblem('PUT', `/${name}`, {})).toMatchObject({ status: 400, code: 'InvalidBucketName' });
+    },
+  );
 
   it('refuses a query parameter given twice (s3rver would fail on it with a 500)', async () => {
     // Act
