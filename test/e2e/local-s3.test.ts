@@ -33,11 +33,9 @@ import {
   type LocalS3,
   MAX_AWS_CHUNKS,
   parseAwsChunked,
-  parseCompletion,
-  parseDeleteObjects,
   startLocalS3,
-  storageProblem,
 } from '../../infra/local/s3.ts';
+import { parseCompletion, parseDeleteObjects, storageProblem } from '../../infra/local/s3-requests.ts';
 import { Sha256 } from '../sha256.ts';
 import { exchangeRaw } from './helpers.ts';
 
