@@ -652,15 +652,21 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (method === 'PUT' || method === 'POST') body ??= await readBody(req, bodyLimit);
     if (body !== undefined) headers['content-length'] = body.length;
 
-    // Writes and deletes reach s3rver one at a time (reads go on beside them): s3rver removes
-    // a key's emptied folder on a delete while a write into it is about to open its file,
-    // and that error ends the process.
+    const query = new Map(queryPairs(rawUrl) ?? []);
+    // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
+    // subresource (`?tagging`, `?acl`, ...) of the same path.
+    const objectRead =
+      (method === 'GET' || method === 'HEAD') &&
+      key !== '' &&
+      ![...query.keys()].some((name) => SUBRESOURCES.has(name));
+    // Everything but object reads reaches s3rver one at a time (object reads go on beside):
+    // s3rver removes a key's emptied folder on a delete while a write into it is about to
+    // open its file, and that error ends the process.
     const forward = async (): Promise<void> => {
       // Operations whose body names keys or parts: s3rver would take a key in the body as a
       // path (a DeleteObjects of `../x` deletes outside its folder), or crash the process on a
       // part it does not have. They are answered, or checked, here.
       const bucket = decodeURIComponent(rawUrl.split('?', 1)[0] ?? '').split('/')[1] ?? '';
-      const query = new Map(queryPairs(rawUrl) ?? []);
       const uploadId = query.get('uploadId');
       const upload = `${bucket}/${uploadId}`;
       if (method === 'PUT' && uploadId !== undefined) {
@@ -711,13 +717,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         head ??= objectHead(rawUrl);
         return head;
       };
-
-      // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
-      // subresource (`?tagging`, `?acl`, ...) of the same path.
-      const objectRead =
-        (method === 'GET' || method === 'HEAD') &&
-        key !== '' &&
-        ![...query.keys()].some((name) => SUBRESOURCES.has(name));
 
       // Conditional reads, answered here as S3 does (s3rver's 304 carries no validators).
       if (objectRead) {
@@ -807,11 +806,17 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         return;
       }
       res.writeHead(upstreamRes.statusCode ?? 502, resHeaders);
-      await pipeline(upstreamRes, res);
+      if (objectRead) {
+        await pipeline(upstreamRes, res);
+        return;
+      }
+      // The rest run one at a time: s3rver's answer is taken whole, so a client slow to read
+      // it (a long listing) holds no other request up.
+      res.end(await readBody(upstreamRes, bodyLimit));
     };
     // Object reads go on beside writes; a listing waits for them, as s3rver lists a folder
     // and then stats each entry, which a delete running meanwhile removes (a 500).
-    return (method === 'GET' || method === 'HEAD') && key !== '' ? forward() : oneAtATime(forward);
+    return objectRead ? forward() : oneAtATime(forward);
   }
 
   const front = createServer((req, res) => {
