@@ -368,16 +368,7 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
 
   /** A presigned PUT of `key` with `query` (a name given twice as an array), sent with `body`. */
   async function put(key: string, query: Record<string, string | string[]>, body = 'x') {
-    const signed = await signer.presign(
-      putRequest(key, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query as Record<string, string>),
-      { expiresIn: 60 },
-    );
-    const search = Object.entries(signed.query ?? {})
-      .flatMap(([name, value]) =>
-        [value].flat().map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(String(v))}`),
-      )
-      .join('&');
-    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`, { method: 'PUT', body });
+    const res = await fetch(await presignedUrl('PUT', `/${BUCKET}/${key}`, query), { method: 'PUT', body });
     return { status: res.status, code: errorCode(await res.text()) };
   }
 
@@ -389,19 +380,12 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     const endpoint = new URL(s3.endpoint);
     const [path = '', search = ''] = rawPath.split('?', 2);
     const signed = await signer.sign(
-      new HttpRequest({
+      localRequest(
         method,
-        protocol: 'http:',
-        hostname: endpoint.hostname,
-        port: Number(endpoint.port),
         path,
-        query: Object.fromEntries(new URLSearchParams(search)),
-        headers: {
-          host: endpoint.host,
-          'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
-          ...headers,
-        },
-      }),
+        { 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'), ...headers },
+        Object.fromEntries(new URLSearchParams(search)),
+      ),
     );
     return new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
       httpRequest(
@@ -876,23 +860,8 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
   });
 
   it('answers a bucket segment that hides a "/" (%2F) with 400 InvalidBucketName', async () => {
-    // Prepare
-    const endpoint = new URL(s3.endpoint);
-    const signed = await signer.presign(
-      new HttpRequest({
-        method: 'GET',
-        protocol: 'http:',
-        hostname: endpoint.hostname,
-        port: Number(endpoint.port),
-        path: `/${BUCKET}%2Fdigits.txt`,
-        headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      }),
-      { expiresIn: 60 },
-    );
-    const search = new URLSearchParams(signed.query as Record<string, string>).toString();
-
     // Act
-    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`);
+    const res = await fetch(await presignedUrl('GET', `/${BUCKET}%2Fdigits.txt`));
 
     // Assess
     expect(res.status).toBe(400);
@@ -1096,18 +1065,44 @@ const signer = new SignatureV4({
   uriEscapePath: false,
 });
 
-/** A PUT of `key` to the local S3, to be signed. */
-function putRequest(key: string, headers: Record<string, string>, query: Record<string, string> = {}) {
+/** A request to the local S3 on the raw `path`, to be signed. */
+function localRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  query: Record<string, string | string[]> = {},
+) {
   const endpoint = new URL(s3.endpoint);
   return new HttpRequest({
-    method: 'PUT',
+    method,
     protocol: 'http:',
     hostname: endpoint.hostname,
     port: Number(endpoint.port),
-    path: `/${BUCKET}/${key}`,
+    path,
     query,
     headers: { host: endpoint.host, ...headers },
   });
+}
+
+/** A PUT of `key` to the local S3, to be signed. */
+const putRequest = (key: string, headers: Record<string, string>, query: Record<string, string> = {}) =>
+  localRequest('PUT', `/${BUCKET}/${key}`, headers, query);
+
+/**
+ * A URL presigned for `method` on the raw `path` (a name given twice in `query` as an
+ * array), each query part percent-encoded as a client sends it.
+ */
+async function presignedUrl(method: string, path: string, query: Record<string, string | string[]> = {}) {
+  const signed = await signer.presign(
+    localRequest(method, path, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query),
+    { expiresIn: 60 },
+  );
+  const search = Object.entries(signed.query ?? {})
+    .flatMap(([name, value]) =>
+      [value].flat().map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(String(v))}`),
+    )
+    .join('&');
+  return `${s3.endpoint}${signed.path}?${search}`;
 }
 
 /** A PUT of `key` with `headers`, signed in its headers for the local S3. */
@@ -1666,24 +1661,10 @@ describe('local S3 with presigned URLs', () => {
   });
 
   it('honours a Range on a GetObject that carries a parameter of no operation (a cache-buster)', async () => {
-    // Prepare
-    const endpoint = new URL(s3.endpoint);
-    const signed = await signer.presign(
-      new HttpRequest({
-        method: 'GET',
-        protocol: 'http:',
-        hostname: endpoint.hostname,
-        port: Number(endpoint.port),
-        path: `/${BUCKET}/digits.txt`,
-        query: { v: '2' },
-        headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      }),
-      { expiresIn: 60 },
-    );
-    const search = new URLSearchParams(signed.query as Record<string, string>).toString();
-
     // Act
-    const res = await fetch(`${s3.endpoint}${signed.path}?${search}`, { headers: { range: 'bytes=2-4' } });
+    const res = await fetch(await presignedUrl('GET', `/${BUCKET}/digits.txt`, { v: '2' }), {
+      headers: { range: 'bytes=2-4' },
+    });
 
     // Assess
     expect(res.status).toBe(206);
