@@ -1,4 +1,4 @@
-import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { errors, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from 'jose';
 import type { Config } from './config.ts';
 import { UnauthorizedError, UnavailableError } from './errors.ts';
 import { type Principal, scopesFromClaims } from './keys.ts';
@@ -102,8 +102,29 @@ const REJECTED = new Set([
   'ERR_JOSE_ALG_NOT_ALLOWED',
   'ERR_JOSE_NOT_SUPPORTED',
   'ERR_JWKS_NO_MATCHING_KEY',
-  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
 ]);
+
+/**
+ * `jwtVerify` against a key set. A token without a `kid` matches every key of its type, as
+ * may a set where two keys share a `kid` (an issuer rotating keys): jose then hands back the
+ * candidates, and, as its documentation shows, each is tried in turn. The first that
+ * verifies wins; none is a bad signature.
+ */
+async function verifyWithKeySet(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions) {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error) {
+      try {
+        return await jwtVerify(token, candidate, options);
+      } catch (failure) {
+        if (!(failure instanceof errors.JWSSignatureVerificationFailed)) throw failure;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
 
 export type VerifyOptions = Pick<Config, 'issuer' | 'audience' | 'algorithms' | 'clockToleranceSeconds'>;
 
@@ -119,7 +140,7 @@ export async function verifyToken(
 ): Promise<{ principal: Principal; claims: JWTPayload }> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keys, {
+    ({ payload } = await verifyWithKeySet(token, keys, {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: [...options.algorithms],

@@ -33,7 +33,8 @@ export function claims(overrides: Record<string, unknown> = {}): JWTPayload {
 export function sign(
   payload: JWTPayload,
   key: SigningKey,
-  { alg = 'RS256', kid = 'rsa-1' }: { alg?: string; kid?: string } = {},
+  { alg = 'RS256', kid = 'rsa-1' }: { alg?: string; kid?: string | null } = {},
 ): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key);
+  // `kid: null`: a header without one.
+  return new SignJWT(payload).setProtectedHeader({ alg, kid: kid ?? undefined, typ: 'JWT' }).sign(key);
 }

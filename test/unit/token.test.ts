@@ -37,7 +37,7 @@ let rsaPublicPem: string;
 /** Signs with the issuer's RSA key unless told otherwise. */
 function sign(
   payload: JWTPayload,
-  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string; key?: SigningKey } = {},
+  { alg = 'RS256', kid = 'rsa-1', key }: { alg?: string; kid?: string | null; key?: SigningKey } = {},
 ): Promise<string> {
   return signWith(payload, key ?? rsa.privateKey, { alg, kid });
 }
@@ -329,6 +329,70 @@ describe('verifyToken', () => {
     await expect(verify).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
       cause: { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+    });
+  });
+
+  describe('a token without a kid, or a kid two keys share (an issuer rotating keys)', () => {
+    let rotating: JWTVerifyGetKey;
+
+    beforeAll(async () => {
+      // Two RSA keys a kid-less RS256 token matches, then the EC key.
+      rotating = createLocalJWKSet({
+        keys: [
+          { ...(await exportJWK(stranger.publicKey)), kid: 'rsa-0', alg: 'RS256' },
+          { ...(await exportJWK(rsa.publicKey)), alg: 'RS256' },
+          { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256' },
+        ],
+      });
+    });
+
+    it.each([
+      ['no kid', null],
+      ['a kid two keys share', 'shared'],
+    ])('is verified by whichever matching key signed it: %s', async (_, kid) => {
+      // Prepare
+      const shared = createLocalJWKSet({
+        keys: [
+          { ...(await exportJWK(stranger.publicKey)), kid: 'shared', alg: 'RS256' },
+          { ...(await exportJWK(rsa.publicKey)), kid: 'shared', alg: 'RS256' },
+        ],
+      });
+      const token = await sign(claims(), { kid });
+
+      // Act
+      const { principal } = await verifyToken(token, kid === null ? rotating : shared, OPTIONS);
+
+      // Assess
+      expect(principal.sub).toBe('alice');
+    });
+
+    it('is rejected when no matching key verifies it', async () => {
+      // Prepare
+      const outsider = await generateKeyPair('RS256');
+      const token = await sign(claims(), { kid: null, key: outsider.privateKey });
+
+      // Act
+      const verify = verifyToken(token, rotating, OPTIONS);
+
+      // Assess
+      await expect(verify).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        cause: { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+      });
+    });
+
+    it('is rejected for its claims once a key verifies its signature', async () => {
+      // Prepare
+      const token = await sign(claims({ exp: NOW_S - 3600 }), { kid: null });
+
+      // Act
+      const verify = verifyToken(token, rotating, OPTIONS);
+
+      // Assess
+      await expect(verify).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        cause: { code: 'ERR_JWT_EXPIRED' },
+      });
     });
   });
 
