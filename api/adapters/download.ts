@@ -5,6 +5,12 @@ import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from 
 import { scopesFromClaims } from '../core/keys.ts';
 import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
 
+/** What the AWS SDK tells of an S3 answer, on its errors. */
+interface S3Metadata {
+  readonly requestId?: string;
+  readonly extendedRequestId?: string;
+}
+
 export interface DownloadHandlerDeps {
   readonly service: DownloadService;
   readonly logger: Logger;
@@ -44,8 +50,15 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
         logger.warn('download unavailable', { error });
       } else if (error instanceof NotFoundError && error.cause !== undefined) {
         // S3 answered 403: a missing key when the role lacks s3:ListBucket, or a role or
-        // policy at fault. The caller sees 404; ops see the S3 error name, without noise.
-        logger.info('storage answered 403; answered 404', { s3Error: (error.cause as Error).name });
+        // policy at fault. The caller sees 404; ops see what S3 said, without noise. An
+        // answer to HEAD has no body, so the error may be named only `Unknown`: S3's
+        // request ids are what AWS support can trace.
+        const { name, $metadata } = error.cause as Error & { $metadata?: S3Metadata };
+        logger.info('storage answered 403; answered 404', {
+          s3Error: name,
+          s3RequestId: $metadata?.requestId,
+          s3ExtendedRequestId: $metadata?.extendedRequestId,
+        });
       } else if (!(error instanceof SignetError)) {
         logger.error('download failed', { error: error as Error });
       }

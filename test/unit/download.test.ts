@@ -154,9 +154,11 @@ function location(result: APIGatewayProxyResult): URL {
   return new URL(header(result, 'Location') ?? 'missing:');
 }
 
-function awsError(name: string, httpStatusCode: number | undefined): Error {
-  return Object.assign(new Error(`AWS says: ${name} for arn:aws:s3:::${BUCKET}/secret`), {
+function awsError(name: string, httpStatusCode: number | undefined): S3ServiceException {
+  return new S3ServiceException({
     name,
+    $fault: 'client',
+    message: `AWS says: ${name} for arn:aws:s3:::${BUCKET}/secret`,
     $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
   });
 }
@@ -602,7 +604,9 @@ describe('what the route logs when it cannot serve', () => {
 
   it('a 403 from S3 answers 404 and tells ops the S3 error name, without a stack', async () => {
     // Prepare
-    s3.on(HeadObjectCommand).rejects(awsError('AccessDenied', 403));
+    const denied = awsError('AccessDenied', 403);
+    Object.assign(denied.$metadata, { requestId: 'R3QU35T', extendedRequestId: 'ExT/3nd3d=' });
+    s3.on(HeadObjectCommand).rejects(denied);
     const { handle, info } = spyingHandler(new S3ObjectStore(client, BUCKET));
 
     // Act
@@ -610,7 +614,11 @@ describe('what the route logs when it cannot serve', () => {
 
     // Assess
     expectProblem(result, 404);
-    expect(info).toHaveBeenCalledWith('storage answered 403; answered 404', { s3Error: 'AccessDenied' });
+    expect(info).toHaveBeenCalledWith('storage answered 403; answered 404', {
+      s3Error: 'AccessDenied',
+      s3RequestId: 'R3QU35T',
+      s3ExtendedRequestId: 'ExT/3nd3d=',
+    });
   });
 
   it('an unexpected fault answers a bare 500 problem and is logged as an error', async () => {
