@@ -36,6 +36,23 @@ export function parseDisposition(value: string | undefined): Disposition {
   throw new BadRequestError('disposition must be "attachment" or "inline"');
 }
 
+/**
+ * Types a browser shows inline without running anything the file holds: PDF, images (SVG
+ * aside: it is XML with scripts), audio, video, plain text. A `/files/*` URL shares its
+ * origin with `/d/*` and the token cookie, so an HTML, SVG or XML file shown inline would
+ * run its scripts as Signet's own page; a type missing or unknown would be sniffed, maybe
+ * as HTML. Those are served as attachments, whatever the request asked.
+ */
+const SHOWN_INLINE = /^(?:application\/pdf|(?:image|audio|video)\/[\w.+-]+|text\/(?:plain|csv))$/;
+
+/** `inline` where the object's type is safe to show in the page, else `attachment`. */
+export function servedDisposition(requested: Disposition, contentType: string | undefined): Disposition {
+  if (requested === 'attachment') return requested;
+  // The type's essence (RFC 9110 §8.3.1): parameters, such as a charset, do not count.
+  const essence = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return SHOWN_INLINE.test(essence) && !essence.endsWith('+xml') ? 'inline' : 'attachment';
+}
+
 export function parseVia(value: string | undefined, fallback: Via): Via {
   if (value === undefined) return fallback;
   if (value === 's3' || value === 'cdn') return value;
@@ -71,10 +88,8 @@ export class DownloadService {
 
     const filename = requested ?? resolveFilename({ metadata: object.filename, key });
     const window = signingWindow(this.#now(), config.urlTtlSeconds, config.urlStabilitySeconds);
-    const url = await signer.sign(
-      { key, contentDisposition: contentDisposition(disposition, filename) },
-      window,
-    );
+    const shown = servedDisposition(disposition, object.contentType);
+    const url = await signer.sign({ key, contentDisposition: contentDisposition(shown, filename) }, window);
     return { url, expiresAt: window.expiresAt, via, filename };
   }
 }

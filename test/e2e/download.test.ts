@@ -32,6 +32,8 @@ const BODY = 'Hello, Signet! 0123456789 the quick brown fox.';
 const KEY = 'public/e2e/hello.txt';
 const OTHER_KEY = 'public/e2e/other.txt';
 const SECRET_KEY = 'users/someone-else/x.txt';
+const PAGE_KEY = 'public/e2e/page.html';
+const PAGE = '<script>fetch("/d/users/dev-user/invoice-0001.txt")</script>';
 
 let stack: RunningStack;
 let s3: S3Client;
@@ -41,7 +43,8 @@ beforeAll(async () => {
   stack = await startStack();
   s3 = s3Client(stack.endpoints);
   await Promise.all([
-    putObject(s3, stack.endpoints, KEY, BODY),
+    putObject(s3, stack.endpoints, KEY, BODY, { contentType: 'text/plain; charset=utf-8' }),
+    putObject(s3, stack.endpoints, PAGE_KEY, PAGE, { contentType: 'text/html' }),
     putObject(s3, stack.endpoints, OTHER_KEY, 'another object'),
     putObject(s3, stack.endpoints, SECRET_KEY, 'someone else’s secret'),
   ]);
@@ -87,11 +90,17 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
     expect(file.body.toString('utf8')).toBe(BODY);
   });
 
-  it.each(VIAS)('via=%s: disposition=inline is honoured', async (via) => {
+  // An HTML file shown inline would run its script on the origin of /d/* and the token cookie.
+  it.each(
+    VIAS.flatMap((via) => [
+      [via, 'a text file', KEY, 'text/plain; charset=utf-8', BODY, 'inline'],
+      [via, 'an HTML file', PAGE_KEY, 'text/html', PAGE, 'attachment'],
+    ]),
+  )('via=%s: disposition=inline for %s is served %s', async (via, _, key, type, body, disposition) => {
     // Act
     const location = await redirectTo(
       stack.endpoints,
-      downloadPath(KEY, { via, disposition: 'inline' }),
+      downloadPath(key, { via, disposition: 'inline' }),
       token,
       via,
     );
@@ -99,7 +108,12 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
 
     // Assess
     expect(file.status).toBe(200);
-    expect(parseDisposition(file.headers.get('content-disposition')).type).toBe('inline');
+    expect(file.headers.get('content-type')).toBe(type);
+    expect(file.body.toString('utf8')).toBe(body);
+    expect(parseDisposition(file.headers.get('content-disposition'))).toMatchObject({
+      type: disposition,
+      name: key.split('/').at(-1),
+    });
   });
 
   it.each(VIAS)(

@@ -185,7 +185,7 @@ describe.each(VIAS)('the filename from object metadata, via=%s', (via) => {
   beforeAll(async () => {
     for (const [, key, meta] of cases) {
       if (meta !== undefined || key.endsWith('.csv')) {
-        await putObject(s3, stack.endpoints, key, `bytes of ${key}`, meta);
+        await putObject(s3, stack.endpoints, key, `bytes of ${key}`, { filename: meta });
       }
     }
   });

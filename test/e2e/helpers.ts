@@ -25,7 +25,7 @@ export async function putObject(
   endpoints: Endpoints,
   key: string,
   body: string | Buffer,
-  filename?: string,
+  { filename, contentType }: { filename?: string | undefined; contentType?: string } = {},
 ): Promise<void> {
   await s3.send(
     new PutObjectCommand({
@@ -33,6 +33,7 @@ export async function putObject(
       Key: key,
       Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
       ...(filename === undefined ? {} : { Metadata: { filename } }),
+      ...(contentType === undefined ? {} : { ContentType: contentType }),
     }),
   );
 }

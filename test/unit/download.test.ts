@@ -257,6 +257,53 @@ describe('GET /d/{key}: the redirect', () => {
     expect(parse(disposition)).toMatchObject({ type, parameters: { filename: 'a.pdf' } });
   });
 
+  it.each([
+    ['a PDF', 'application/pdf', 'inline'],
+    ['an image, the type in capitals', 'IMAGE/PNG', 'inline'],
+    ['a video', 'video/mp4', 'inline'],
+    ['audio', 'audio/mpeg', 'inline'],
+    ['plain text with a charset', 'text/plain; charset=utf-8', 'inline'],
+    ['CSV', 'text/csv', 'inline'],
+    ['HTML', 'text/html', 'attachment'],
+    ['HTML with a charset', 'Text/HTML ; charset=utf-8', 'attachment'],
+    ['XHTML', 'application/xhtml+xml', 'attachment'],
+    ['SVG', 'image/svg+xml', 'attachment'],
+    ['XML', 'text/xml', 'attachment'],
+    ['an XML feed', 'application/rss+xml', 'attachment'],
+    ['JavaScript', 'text/javascript', 'attachment'],
+    ['two types in one', 'text/plain, text/html', 'attachment'],
+    ['S3’s default type', 'binary/octet-stream', 'attachment'],
+    ['a type browsers sniff', 'unknown/unknown', 'attachment'],
+    ['an empty type', '', 'attachment'],
+    ['no type', undefined, 'attachment'],
+  ])('disposition=inline for %s (%s) is signed as %s', async (_, ContentType, type) => {
+    // Prepare: a /files/* URL shares its origin with /d/* and the token cookie.
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType, Metadata: {} });
+
+    // Act
+    const answers = await Promise.all(
+      ['s3', 'cdn'].map((via) => handler(event({ query: { disposition: 'inline', via } }))),
+    );
+
+    // Assess
+    for (const result of answers) {
+      const disposition = location(result).searchParams.get('response-content-disposition') ?? '';
+      expect(parse(disposition)).toMatchObject({ type, parameters: { filename: 'a.pdf' } });
+    }
+  });
+
+  it('disposition=attachment stays attachment for a type shown inline', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: 'image/png', Metadata: {} });
+
+    // Act
+    const result = await handler(event({ query: { disposition: 'attachment' } }));
+
+    // Assess
+    const disposition = location(result).searchParams.get('response-content-disposition') ?? '';
+    expect(parse(disposition).type).toBe('attachment');
+  });
+
   it.each(['s3', 'cdn'])(
     'via=%s: the same Location within one stability window, a new one in the next',
     async (via) => {
