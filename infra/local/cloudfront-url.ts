@@ -129,6 +129,33 @@ interface CustomPolicy {
   readonly sourceIp: string | undefined;
 }
 
+/**
+ * The names a custom policy may use, each with the names allowed inside it. AWS: "Include
+ * all punctuation and parameter names exactly as specified. Abbreviations for parameter
+ * names are not accepted." A misspelt condition is refused, never skipped, so a signer's
+ * typo cannot drop a restriction here and fail on AWS.
+ */
+const POLICY_NAMES: Readonly<Record<string, readonly string[]>> = {
+  policy: ['Statement'],
+  statement: ['Resource', 'Condition'],
+  Condition: ['DateLessThan', 'DateGreaterThan', 'IpAddress'],
+  DateLessThan: ['AWS:EpochTime'],
+  DateGreaterThan: ['AWS:EpochTime'],
+  IpAddress: ['AWS:SourceIp'],
+};
+
+/** The first name in a policy object that is not allowed where it stands, if any. */
+function strayName(value: unknown, where: string): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const allowed = POLICY_NAMES[where] ?? [];
+  for (const [name, inner] of Object.entries(value)) {
+    if (!allowed.includes(name)) return name;
+    const stray = name in POLICY_NAMES ? strayName(inner, name) : undefined;
+    if (stray !== undefined) return stray;
+  }
+  return undefined;
+}
+
 /** Reads the one statement of a custom policy; a string says what is wrong with it. */
 function parsePolicy(text: string): CustomPolicy | string {
   let policy: unknown;
@@ -141,6 +168,8 @@ function parsePolicy(text: string): CustomPolicy | string {
   if (!Array.isArray(statements) || statements.length !== 1) {
     return 'the policy must have exactly one statement';
   }
+  const stray = strayName(policy, 'policy') ?? strayName(statements[0], 'statement');
+  if (stray !== undefined) return `the policy holds an unknown name: ${JSON.stringify(stray)}`;
   const statement = statements[0] as { Resource?: unknown; Condition?: Record<string, unknown> } | null;
   const resource = statement?.Resource;
   if (resource !== undefined && typeof resource !== 'string') return 'the policy Resource is not a string';

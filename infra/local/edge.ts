@@ -115,6 +115,23 @@ function hostProblem(req: IncomingMessage): string | undefined {
   return HOST.test(host) ? undefined : 'the Host header is not a host';
 }
 
+/** An absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then the rest. */
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)([^#]*)$/i;
+
+/**
+ * The request target in origin form, and the host the viewer asked for: that of an
+ * absolute-form target, which a server must accept and which wins over `Host` (RFC 9112
+ * §3.2.2), else the `Host` header (checked beforehand). A string says what is wrong.
+ */
+function requestTarget(req: IncomingMessage): { rawUrl: string; host: string | undefined } | string {
+  const rawUrl = req.url ?? '/';
+  const absolute = ABSOLUTE_FORM.exec(rawUrl);
+  if (!absolute) return { rawUrl, host: req.headers.host };
+  const [, authority = '', rest = ''] = absolute;
+  if (!HOST.test(authority)) return 'the request target names no host';
+  return { rawUrl: rest.startsWith('/') ? rest : `/${rest}`, host: authority };
+}
+
 /** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
 export const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -259,14 +276,21 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     res.end(req.method === 'HEAD' ? '' : answer.body);
   }
 
-  async function files(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
+  async function files(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawUrl: string,
+    host: string | undefined,
+  ): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // CloudFront answers 403 for a method the cache behaviour does not allow (GET, HEAD here).
       problem(res, 403, 'method-not-allowed', 'Forbidden', 'only GET and HEAD are allowed on /files/');
       return;
     }
     const verdict = verifyCloudFrontUrl({
-      origin: publicOrigin,
+      // The URL as the viewer asked for it: one signed for another host does not serve here
+      // (an HTTP/1.0 request may name none: the edge's own).
+      origin: host === undefined ? publicOrigin : `http://${host.toLowerCase()}`,
       rawPath: rawUrl,
       keys: options.trustedKeys(),
       now: new Date(),
@@ -408,7 +432,12 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', badHost));
       return;
     }
-    const rawUrl = req.url ?? '/';
+    const target = requestTarget(req);
+    if (typeof target === 'string') {
+      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', target));
+      return;
+    }
+    const { rawUrl, host } = target;
     const path = rawUrl.split('?', 1)[0] ?? '/';
     // CloudFront's path patterns `/d/*`, `/p/*`, `/links*` (the last matches `/linksX` too:
     // the gateway, not the edge, answers that 404).
@@ -435,7 +464,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       );
       return;
     }
-    route(req, res, rawUrl).catch(() => {
+    route(req, res, rawUrl, host).catch(() => {
       if (!res.headersSent) problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the edge failed to answer');
       else res.destroy();
     });

@@ -377,6 +377,53 @@ describe('custom policy', () => {
     ],
     ['two statements', JSON.stringify({ Statement: [{ Resource: '*' }, { Resource: '*' }] })],
     ['no JSON', 'not json'],
+    // A misspelt name would drop a restriction: refused, as AWS takes names only as written.
+    [
+      'a misspelt IpAddress',
+      customPolicy(`${ORIGIN}/*`, {
+        DateLessThan: { 'AWS:EpochTime': EXPIRES },
+        IpAddres: { 'AWS:SourceIp': '10.0.0.0/8' },
+      }),
+    ],
+    [
+      'AWS:SourceIP in the wrong case',
+      customPolicy(`${ORIGIN}/*`, {
+        DateLessThan: { 'AWS:EpochTime': EXPIRES },
+        IpAddress: { 'AWS:SourceIP': '10.0.0.0/8' },
+      }),
+    ],
+    [
+      'a misspelt DateGreaterThan',
+      customPolicy(`${ORIGIN}/*`, {
+        DateLessThan: { 'AWS:EpochTime': EXPIRES },
+        DateGreaterthan: { 'AWS:EpochTime': EXPIRES - 10 },
+      }),
+    ],
+    [
+      'another name beside AWS:EpochTime',
+      customPolicy(`${ORIGIN}/*`, {
+        DateLessThan: { 'AWS:EpochTime': EXPIRES, 'AWS:SourceIp': '10.0.0.0/8' },
+      }),
+    ],
+    [
+      'a name the statement does not know',
+      JSON.stringify({
+        Statement: [
+          {
+            Resource: `${ORIGIN}/*`,
+            Effect: 'Deny',
+            Condition: { DateLessThan: { 'AWS:EpochTime': EXPIRES } },
+          },
+        ],
+      }),
+    ],
+    [
+      'a name the policy does not know',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Resource: `${ORIGIN}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': EXPIRES } } }],
+      }),
+    ],
     [
       'a malformed AWS:SourceIp',
       customPolicy(`${ORIGIN}/*`, {

@@ -1,5 +1,11 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+  STATUS_CODES,
+} from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
@@ -252,6 +258,18 @@ describe("the local edge: routing by path, as the distribution's behaviours", ()
       expect(reached.at(-1)).toBe(path.split('?')[0]);
     },
   );
+
+  it('an absolute-form target (RFC 9112 §3.2.2) is routed by its path', async () => {
+    // Act
+    const answer = await exchangeRaw(
+      Number(new URL(edge.url).port),
+      `GET ${edge.url}/d/public/a.txt?x=1 HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n`,
+    );
+
+    // Assess
+    expect(splitAnswer(answer).statusLine).toBe('HTTP/1.1 204 No Content');
+    expect(reached.at(-1)).toBe('/d/public/a.txt');
+  });
 
   it('/linksX matches /links* as on CloudFront: the gateway answers its 404, not the edge', async () => {
     // Act
@@ -569,6 +587,47 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
       });
     return { edge, signed };
   }
+
+  it.each([
+    [
+      'under the Host it was signed for',
+      200,
+      (url: URL) => `${url.pathname}${url.search}`,
+      (url: URL) => url.host,
+    ],
+    ['under another Host', 403, (url: URL) => `${url.pathname}${url.search}`, () => 'other.example'],
+    [
+      'as an absolute-form target naming its host (RFC 9112 §3.2.2: it wins over Host)',
+      200,
+      (url: URL) => url.href,
+      () => 'other.example',
+    ],
+    [
+      'as an absolute-form target naming another host',
+      403,
+      (url: URL) => `http://other.example${url.pathname}${url.search}`,
+      (url: URL) => url.host,
+    ],
+    [
+      'as an absolute-form target naming no host',
+      400,
+      (url: URL) => `http://${url.pathname}${url.search}`,
+      (url: URL) => url.host,
+    ],
+  ])('a signed URL asked for %s answers %i', async (_, status, target, host) => {
+    // Prepare: CloudFront checks the URL the viewer asked for, host included.
+    const { edge, signed } = await edgeWithFunctions();
+    const url = new URL(signed('a.txt'));
+
+    // Act
+    const answer = await exchangeRaw(
+      Number(new URL(edge.url).port),
+      `GET ${target(url)} HTTP/1.1\r\nHost: ${host(url)}\r\nConnection: close\r\n\r\n`,
+    );
+
+    // Assess
+    expect(splitAnswer(answer).statusLine).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+  });
 
   it('awaits async functions, as cloudfront-js-2.0 allows', async () => {
     // Prepare
