@@ -31,6 +31,8 @@ function portVariable(busy: number | undefined): string {
 
 /** Longest dev token lifetime `signet token` mints: one day. */
 const MAX_TTL_SECONDS = 86_400;
+/** A stop signal repeated within this many ms is the same Ctrl-C, delivered twice. */
+const REPEATED_SIGNAL_MS = 500;
 
 function ttlSeconds(raw: string): number {
   const value = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
@@ -128,14 +130,16 @@ program
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const notice of stack.notices) process.stderr.write(`signet dev: ${notice}\n`);
-    let stopping = false;
+    let stoppingSince: number | undefined;
     const stop = (signal: string) => {
-      if (stopping) {
-        // A second Ctrl-C does not wait for a shutdown that hangs.
+      if (stoppingSince !== undefined) {
+        // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and passed on by
+        // npm. Only a second Ctrl-C, a moment later, means: do not wait for a shutdown that hangs.
+        if (Date.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
         process.stdout.write(`${signal} again: exiting now\n`);
         process.exit(1);
       }
-      stopping = true;
+      stoppingSince = Date.now();
       process.stdout.write(`\n${signal}: stopping Signet...\n`);
       stack.close().then(
         () => process.exit(0),

@@ -16,8 +16,11 @@ export interface RunningStack {
   readonly output: () => string;
   /** A token from the stack's dev issuer (the code behind `signet token`). */
   token(options?: { sub?: string; scope?: string; ttl?: number }): Promise<string>;
-  /** Sends `signal` (default SIGTERM; SIGINT is Ctrl-C) and waits for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` (default SIGTERM; SIGINT is Ctrl-C) and waits for the exit code. With
+   * `group` (and `npmStart`), to the whole process group, as a terminal sends Ctrl-C.
+   */
+  stop(signal?: NodeJS.Signals, options?: { group?: boolean }): Promise<number | null>;
 }
 
 /** Whether the child has ended, by an exit or by a signal. */
@@ -120,8 +123,9 @@ export async function startStack(
         scope,
         ttlSeconds: ttl,
       }),
-    async stop(signal = 'SIGTERM') {
-      child.kill(signal);
+    async stop(signal = 'SIGTERM', { group = false } = {}) {
+      if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
       const code = await run(child);
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
       return code;

@@ -416,6 +416,24 @@ describe('npm start', () => {
     expect(await refused(started.endpoints.edge)).toBe(true);
     expect(await refused(started.endpoints.s3)).toBe(true);
   });
+
+  it('Ctrl-C in a terminal (SIGINT to npm and the gateway, and passed on by npm) stops it cleanly', async () => {
+    // Prepare
+    stack = await startStack({ npmStart: true });
+    const started = stack;
+    group = started.pid;
+
+    // Act: the gateway gets the signal twice, which is not a second Ctrl-C.
+    stack = undefined;
+    const code = await started.stop('SIGINT', { group: true });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(started.output()).toContain('SIGINT: stopping Signet');
+    expect(started.output()).not.toContain('exiting now');
+    expect(await refused(started.endpoints.edge)).toBe(true);
+    expect(await refused(started.endpoints.s3)).toBe(true);
+  });
 });
 
 describe('signet dev: a busy port', () => {
