@@ -5,9 +5,10 @@ import { mintToken } from '../infra/local/issuer.ts';
 import { type Endpoints, endpointsShape, paths, REMAKE, readJson, stateDir } from '../infra/local/state.ts';
 
 function port(name: string, fallback: number): number {
-  const raw = process.env[name];
+  // Trimmed, and empty is unset, as every setting is (loadConfig).
+  const raw = process.env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  // Digits only: Number() would also take "0x1f90", "1e3" and " 8080".
+  // Digits only: Number() would also take "0x1f90" and "1e3".
   const value = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(value >= 0 && value <= 65535)) {
     throw new InvalidArgumentError(`${name} is "${raw}": expected a port number from 0 to 65535`);

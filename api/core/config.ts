@@ -158,7 +158,8 @@ export function loadConfig(env: Env): Config {
   }
 
   const regionName = env.SIGNET_REGION?.trim() ? 'SIGNET_REGION' : 'AWS_REGION';
-  const region = required(env, regionName);
+  const region = optional(env, regionName);
+  if (region === undefined) fail('SIGNET_REGION (or AWS_REGION)', undefined, 'one of them is required');
   if (!REGION.test(region)) fail(regionName, region, 'not an AWS region name');
   if (region.startsWith('fips-')) {
     fail(

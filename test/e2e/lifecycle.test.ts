@@ -497,8 +497,20 @@ describe('signet dev: a bad setting', () => {
   });
 });
 
+describe('signet dev: a port setting read as every setting is', () => {
+  it('PORT=" 0 " is trimmed: a free port', async () => {
+    // Act
+    const stack = await startStack({ env: { PORT: ' 0 ' } });
+    const code = await stack.stop();
+
+    // Assess
+    expect(new URL(stack.endpoints.edge).port).not.toBe('8080');
+    expect(code).toBe(0);
+  });
+});
+
 describe('signet dev: a port setting that is not a port number', () => {
-  it.each(['0x1f90', '1e3', ' 8080', '8080 ', '-1', '65536', '1.5', 'abc'])(
+  it.each(['0x1f90', '1e3', '80 80', '-1', '65536', '1.5', 'abc'])(
     'PORT=%j → exit 1 naming the variable, before anything starts',
     async (value) => {
       // Prepare

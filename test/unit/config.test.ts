@@ -266,16 +266,16 @@ describe('loadConfig', () => {
     expect(load).toThrow('AWS_REGION is "nowhere"');
   });
 
-  it('rejects a missing region under the name it looked for', () => {
+  it('rejects a missing region under both names it looked for', () => {
     // Prepare
     const { SIGNET_REGION: _unused, ...rest } = BASE;
 
     // Act
-    const load = () => loadConfig(rest);
+    const load = () => loadConfig({ ...rest, AWS_REGION: ' ' });
 
     // Assess
     expect(load).toThrow(expect.objectContaining({ code: 'CONFIG' }));
-    expect(load).toThrow('AWS_REGION is unset');
+    expect(load).toThrow('SIGNET_REGION (or AWS_REGION) is unset: one of them is required');
   });
 
   it.each([
