@@ -11,7 +11,10 @@ import { createContext, Script } from 'node:vm';
 export const EDGE_CALL_TIMEOUT_MILLIS = 1000;
 
 export interface EdgeFunctionOptions {
-  /** Wall-clock limit on each call's synchronous run, in milliseconds. @default 1000 */
+  /**
+   * Wall-clock limit on each call, in milliseconds: on its synchronous run, and on an async
+   * handler's promise, which must settle within it too. @default 1000
+   */
   readonly timeoutMillis?: number;
 }
 
@@ -33,10 +36,27 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
+/** `pending`, or a rejection once `millis` pass first: CloudFront ends a function that hangs. */
+function within<T>(pending: PromiseLike<T>, millis: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`the edge function did not settle in ${millis} ms`), {
+            code: 'ERR_EDGE_FUNCTION_TIMEOUT',
+          }),
+        ),
+      millis,
+    );
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Loads built edge code in a fresh `node:vm` context and returns its global `handler` (its
- * result as plain data, or a Promise of it for an async handler); each call's synchronous run
- * is cut off after `timeoutMillis` (default 1000). Throws if the code defines no `handler`.
+ * result as plain data, or a Promise of it for an async handler); each call is cut off after
+ * `timeoutMillis` (default 1000). Throws if the code defines no `handler`.
  */
 export function loadEdgeFunction(
   code: string,
@@ -61,7 +81,7 @@ export function loadEdgeFunction(
     context[EVENT_SLOT] = JSON.stringify(event);
     try {
       const result = call.runInContext(context, { timeout }) as unknown;
-      return isThenable(result) ? Promise.resolve(result).then(fromJson) : fromJson(result);
+      return isThenable(result) ? within(result, timeout).then(fromJson) : fromJson(result);
     } finally {
       delete context[EVENT_SLOT];
     }

@@ -460,4 +460,17 @@ describe('loadEdgeFunction', () => {
     // Assess
     expect(act).toThrow(expect.objectContaining({ code: 'ERR_SCRIPT_EXECUTION_TIMEOUT' }));
   });
+
+  it('rejects an async call that never settles', async () => {
+    // Prepare
+    const handler = loadEdgeFunction('async function handler() { await new Promise(() => {}); }', {
+      timeoutMillis: 20,
+    });
+
+    // Act
+    const call = handler({});
+
+    // Assess
+    await expect(call).rejects.toMatchObject({ code: 'ERR_EDGE_FUNCTION_TIMEOUT' });
+  });
 });
