@@ -1,5 +1,5 @@
 import type { Config, Via } from './config.ts';
-import { BadRequestError } from './errors.ts';
+import { ArchivedError, BadRequestError } from './errors.ts';
 import { contentDisposition, type Disposition, resolveFilename } from './filename.ts';
 import { authorizeRead, type Principal, validateKey } from './keys.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -85,6 +85,12 @@ export class DownloadService {
 
     authorizeRead(request.principal, key, config.readPrefixes);
     const object = await store.head(key);
+    if (object.archived === 'restoring') {
+      throw new ArchivedError('the object is archived and being restored: ask again once it is');
+    }
+    if (object.archived) {
+      throw new ArchivedError('the object is archived: it must be restored before it can be downloaded');
+    }
 
     const filename = requested ?? resolveFilename({ metadata: object.filename, key });
     const window = signingWindow(this.#now(), config.urlTtlSeconds, config.urlStabilitySeconds);

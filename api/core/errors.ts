@@ -39,6 +39,15 @@ export class NotFoundError extends SignetError {
   readonly code = 'NOT_FOUND';
 }
 
+/**
+ * The object exists but cannot be read now: archived (S3 Glacier Flexible Retrieval, Deep
+ * Archive, an Intelligent-Tiering archive tier) and not restored. A signed URL to it would
+ * only fail (S3's 403 `InvalidObjectState`).
+ */
+export class ArchivedError extends SignetError {
+  readonly code = 'ARCHIVED';
+}
+
 /** A dependency (storage, database, JWKS) is down, slow or throttling. Retry later. */
 export class UnavailableError extends SignetError {
   readonly code = 'UNAVAILABLE';

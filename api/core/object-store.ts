@@ -7,6 +7,8 @@ export interface ObjectInfo {
   readonly contentType: string | undefined;
   /** `x-amz-meta-filename`, as S3 returned it (may be RFC 2047 encoded). */
   readonly filename: string | undefined;
+  /** Archived and not restored: S3 refuses to serve its bytes. */
+  readonly archived?: 'archived' | 'restoring' | undefined;
 }
 
 /** Port: the private bucket. */
@@ -62,6 +64,25 @@ export function mapS3Fault(error: unknown): NotFoundError | UnavailableError {
   return new UnavailableError('storage is unavailable', 5, { cause: error });
 }
 
+/** Storage classes whose objects must be restored before a GET (Glacier Instant Retrieval need not). */
+const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+/**
+ * Whether S3 would refuse a GET of the object: in an archive storage class or an
+ * Intelligent-Tiering archive tier (`ArchiveStatus`), without a restored copy (`Restore`
+ * says `ongoing-request="false"` once one is ready; `"true"` while it is being made).
+ */
+export function archiveState(head: {
+  StorageClass?: string | undefined;
+  ArchiveStatus?: string | undefined;
+  Restore?: string | undefined;
+}): ObjectInfo['archived'] {
+  if (!ARCHIVE_CLASSES.has(head.StorageClass ?? '') && head.ArchiveStatus === undefined) return undefined;
+  const restore = head.Restore ?? '';
+  if (/ongoing-request="false"/.test(restore)) return undefined;
+  return /ongoing-request="true"/.test(restore) ? 'restoring' : 'archived';
+}
+
 /** The ObjectStore over S3 `HeadObject` (needs `s3:GetObject` on the keys). */
 export class S3ObjectStore implements ObjectStore {
   readonly #s3: S3Client;
@@ -79,6 +100,7 @@ export class S3ObjectStore implements ObjectStore {
         size: out.ContentLength,
         contentType: out.ContentType,
         filename: out.Metadata?.filename,
+        archived: archiveState(out),
       };
     } catch (error) {
       throw mapS3Fault(error);

@@ -1,4 +1,5 @@
 import {
+  ArchivedError,
   BadRequestError,
   ForbiddenKeyError,
   InsufficientScopeError,
@@ -54,6 +55,9 @@ export function toProblemResponse(error: unknown): ProblemResponse {
   }
   if (error instanceof NotFoundError) {
     return { problem: problem(404, 'not-found', 'Not Found', error.message), headers: {} };
+  }
+  if (error instanceof ArchivedError) {
+    return { problem: problem(409, 'archived', 'Conflict', error.message), headers: {} };
   }
   if (error instanceof UnavailableError) {
     return {

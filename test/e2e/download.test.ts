@@ -3,7 +3,7 @@
 // (SigV4-checked) or the edge (CloudFront signed URL check + the built edge functions).
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../infra/local/issuer.ts';
@@ -347,6 +347,30 @@ describe('Range requests through both signed URLs', () => {
 });
 
 describe('who may download what', () => {
+  it.each(VIAS)(
+    'via=%s: 409 problem+json for an archived object, never a URL S3 would refuse',
+    async (via) => {
+      // Prepare: the local S3 keeps the storage class and answers it on HEAD, as S3 does.
+      const key = `public/e2e/archived-${via}.txt`;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: stack.endpoints.bucket,
+          Key: key,
+          Body: 'old',
+          StorageClass: 'GLACIER',
+        }),
+      );
+
+      // Act
+      const res = await ask(stack.endpoints, downloadPath(key, { via }), { token });
+
+      // Assess
+      const problem = await expectProblemResponse(res, 409);
+      expect(res.headers.get('location')).toBeNull();
+      expect(problem.type).toMatch(/archived$/);
+    },
+  );
+
   it('404 problem+json for a missing object', async () => {
     // Act
     const res = await ask(stack.endpoints, downloadPath('public/e2e/missing.txt'), { token });

@@ -292,6 +292,54 @@ describe('GET /d/{key}: the redirect', () => {
     }
   });
 
+  it.each([
+    ['Glacier Flexible Retrieval', { StorageClass: 'GLACIER' }, 'archived'],
+    ['Deep Archive', { StorageClass: 'DEEP_ARCHIVE' }, 'archived'],
+    [
+      'an Intelligent-Tiering archive tier',
+      { StorageClass: 'INTELLIGENT_TIERING', ArchiveStatus: 'ARCHIVE_ACCESS' },
+      'archived',
+    ],
+    [
+      'Deep Archive, being restored',
+      { StorageClass: 'DEEP_ARCHIVE', Restore: 'ongoing-request="true"' },
+      'restoring',
+    ],
+    [
+      'Glacier, restored',
+      {
+        StorageClass: 'GLACIER',
+        Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"',
+      },
+      undefined,
+    ],
+    ['Glacier Instant Retrieval', { StorageClass: 'GLACIER_IR' }, undefined],
+    ['Intelligent-Tiering, not archived', { StorageClass: 'INTELLIGENT_TIERING' }, undefined],
+    ['Standard (no StorageClass in the answer)', {}, undefined],
+  ] as const)('an object in %s: %s', async (_, storage, state) => {
+    // Prepare: S3 would refuse a GET of an archived object (403 InvalidObjectState).
+    s3.on(HeadObjectCommand).resolves({
+      ContentLength: 3,
+      ContentType: 'application/pdf',
+      Metadata: {},
+      ...storage,
+    });
+
+    // Act
+    const answers = await Promise.all(['s3', 'cdn'].map((via) => handler(event({ query: { via } }))));
+
+    // Assess
+    for (const result of answers) {
+      if (state === undefined) {
+        expect(result.statusCode).toBe(302);
+        continue;
+      }
+      const problem = expectProblem(result, 409);
+      expect(problem.type).toBe('https://signet.dev/problems/archived');
+      expect(problem.detail).toMatch(state === 'restoring' ? /being restored/ : /must be restored/);
+    }
+  });
+
   it('disposition=attachment stays attachment for a type shown inline', async () => {
     // Prepare
     s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: 'image/png', Metadata: {} });
