@@ -104,11 +104,15 @@ const REJECTED = new Set([
   'ERR_JWKS_NO_MATCHING_KEY',
 ]);
 
+/** What jose finds wrong with a token only once its signature has verified: its claims. */
+const CLAIMS_ERRORS = [errors.JWTExpired, errors.JWTClaimValidationFailed, errors.JWTInvalid];
+
 /**
  * `jwtVerify` against a key set. A token without a `kid` matches every key of its type, as
  * may a set where two keys share a `kid` (an issuer rotating keys): jose then hands back the
- * candidates, and, as its documentation shows, each is tried in turn. The first that
- * verifies wins; none is a bad signature.
+ * candidates, and, as its documentation shows, each is tried in turn. A candidate that does
+ * not verify the signature, or cannot (a key jose refuses, such as RSA under 2048 bits), is
+ * passed over; the first that verifies decides, claims and all. None is a bad signature.
  */
 async function verifyWithKeySet(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions) {
   try {
@@ -119,7 +123,7 @@ async function verifyWithKeySet(token: string, keys: JWTVerifyGetKey, options: J
       try {
         return await jwtVerify(token, candidate, options);
       } catch (failure) {
-        if (!(failure instanceof errors.JWSSignatureVerificationFailed)) throw failure;
+        if (CLAIMS_ERRORS.some((type) => failure instanceof type)) throw failure;
       }
     }
     throw new errors.JWSSignatureVerificationFailed();

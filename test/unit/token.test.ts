@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import {
   createLocalJWKSet,
   exportJWK,
@@ -361,6 +362,24 @@ describe('verifyToken', () => {
 
       // Act
       const { principal } = await verifyToken(token, kid === null ? rotating : shared, OPTIONS);
+
+      // Assess
+      expect(principal.sub).toBe('alice');
+    });
+
+    it('is verified past a key jose refuses to use (RSA under 2048 bits) listed first', async () => {
+      // Prepare
+      const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const set = createLocalJWKSet({
+        keys: [
+          { ...(weak.publicKey.export({ format: 'jwk' }) as JWK), alg: 'RS256' },
+          { ...(await exportJWK(rsa.publicKey)), alg: 'RS256' },
+        ],
+      });
+      const token = await sign(claims(), { kid: null });
+
+      // Act
+      const { principal } = await verifyToken(token, set, OPTIONS);
 
       // Assess
       expect(principal.sub).toBe('alice');
