@@ -461,16 +461,46 @@ describe('loadEdgeFunction', () => {
     expect(act).toThrow(expect.objectContaining({ code: 'ERR_SCRIPT_EXECUTION_TIMEOUT' }));
   });
 
-  it('rejects an async call that never settles', async () => {
-    // Prepare
-    const handler = loadEdgeFunction('async function handler() { await new Promise(() => {}); }', {
+  it('cuts off an async call that loops after an await, within the same limit', () => {
+    // Prepare: on Node's own microtask queue this loop would hold the whole process.
+    const handler = loadEdgeFunction('async function handler() { await null; for (;;) {} }', {
       timeoutMillis: 20,
     });
 
     // Act
-    const call = handler({});
+    const act = () => handler({});
 
     // Assess
-    await expect(call).rejects.toMatchObject({ code: 'ERR_EDGE_FUNCTION_TIMEOUT' });
+    expect(act).toThrow(expect.objectContaining({ code: 'ERR_SCRIPT_EXECUTION_TIMEOUT' }));
+  });
+
+  it.each([
+    ['never settles', 'async function handler() { await new Promise(function () {}); }', 'never settled'],
+    ['rejects', 'async function handler() { await null; throw new Error("boom"); }', 'failed: boom'],
+    ['throws', 'function handler() { throw new Error("boom"); }', 'boom'],
+  ])('throws when the handler %s', (_, code, message) => {
+    // Prepare
+    const handler = loadEdgeFunction(code);
+
+    // Act
+    const act = () => handler({});
+
+    // Assess
+    expect(act).toThrow(message);
+  });
+
+  it('can be called again after a call that failed', () => {
+    // Prepare
+    const handler = loadEdgeFunction(
+      'async function handler(event) { if (event.fail) throw new Error("no"); return { ok: event.n }; }',
+    );
+
+    // Act
+    const failed = () => handler({ fail: true });
+    const result = handler({ n: 2 });
+
+    // Assess
+    expect(failed).toThrow('failed: no');
+    expect(result).toEqual({ ok: 2 });
   });
 });
