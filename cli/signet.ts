@@ -136,11 +136,12 @@ program
       if (stoppingSince !== undefined) {
         // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and passed on by
         // npm. Only a second Ctrl-C, a moment later, means: do not wait for a shutdown that hangs.
-        if (Date.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
+        if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
         process.stdout.write(`${signal} again: exiting now\n`);
         process.exit(1);
       }
-      stoppingSince = Date.now();
+      // A monotonic clock: a wall clock stepped back would swallow every later Ctrl-C.
+      stoppingSince = performance.now();
       process.stdout.write(`\n${signal}: stopping Signet...\n`);
       stack.close().then(
         () => process.exit(0),

@@ -49,7 +49,13 @@ const SHOWN_INLINE = /^(?:application\/pdf|(?:image|audio|video)\/[\w.+-]+|text\
 export function servedDisposition(requested: Disposition, contentType: string | undefined): Disposition {
   if (requested === 'attachment') return requested;
   // The type's essence (RFC 9110 §8.3.1): parameters, such as a charset, do not count.
-  const essence = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  // HTTP's white space only (RFC 9110 §5.6.3): `trim()` would also take a no-break space,
+  // which a browser does not, and would then sniff the type it cannot read.
+  const essence =
+    contentType
+      ?.split(';', 1)[0]
+      ?.replace(/^[ \t]+|[ \t]+$/g, '')
+      .toLowerCase() ?? '';
   return SHOWN_INLINE.test(essence) && !essence.endsWith('+xml') ? 'inline' : 'attachment';
 }
 

@@ -272,6 +272,7 @@ describe('GET /d/{key}: the redirect', () => {
     ['an XML feed', 'application/rss+xml', 'attachment'],
     ['JavaScript', 'text/javascript', 'attachment'],
     ['two types in one', 'text/plain, text/html', 'attachment'],
+    ['a type padded with a no-break space', 'text/plain\u00a0', 'attachment'],
     ['S3’s default type', 'binary/octet-stream', 'attachment'],
     ['a type browsers sniff', 'unknown/unknown', 'attachment'],
     ['an empty type', '', 'attachment'],
