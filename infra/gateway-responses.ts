@@ -121,7 +121,14 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
   entry('API_CONFIGURATION_ERROR', 500, 'internal', 'Internal Server Error', 'the service is misconfigured'),
   entry('INTEGRATION_FAILURE', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),
   entry('INTEGRATION_TIMEOUT', 504, 'timeout', 'Gateway Timeout', 'the request took too long'),
-  entry('DEFAULT_4XX', 400, 'bad-request', 'Bad Request', 'the request was rejected by the gateway'),
+  // Also a path too long for the method ARN (API Gateway's own 414) and a malformed query.
+  entry(
+    'DEFAULT_4XX',
+    400,
+    'bad-request',
+    'Bad Request',
+    'the gateway refused the request: a malformed query, or a path too long',
+  ),
   entry('DEFAULT_5XX', 502, 'bad-gateway', 'Bad Gateway', 'the service failed to answer'),
 ];
 

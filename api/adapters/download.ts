@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { DownloadService } from '../core/download.ts';
 import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from '../core/errors.ts';
 import { scopesFromClaims } from '../core/keys.ts';
-import { BASE_HEADERS, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
+import { BASE_HEADERS, getPathParameter, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
 
 /** What the AWS SDK tells of an S3 answer, on its errors. */
 interface S3Metadata {
@@ -30,7 +30,7 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
       if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError('no authorized caller');
       const link = await service.link({
         principal: { sub, scopes: scopesFromClaims({ scope: authorizer?.scope }) },
-        key: event.pathParameters?.proxy ?? '',
+        key: getPathParameter(event, 'proxy'),
         filename: getQuery(event, 'filename'),
         disposition: getQuery(event, 'disposition'),
         via: getQuery(event, 'via'),

@@ -28,6 +28,19 @@ export function getQuery(
   return event.queryStringParameters?.[name] ?? undefined;
 }
 
+/**
+ * Path parameter `name`, decoded. A REST API hands path parameters on as the request wrote
+ * them, percent-encoded (`a%20b.txt`), unlike query parameters, which it decodes.
+ */
+export function getPathParameter(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
+  const raw = event.pathParameters?.[name] ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadRequestError('the path is not valid percent-encoded UTF-8');
+  }
+}
+
 /** What a download answer can be: the redirect (any type), or the link as JSON. */
 const ANSWER_TYPES = ['text/html', 'application/json'];
 

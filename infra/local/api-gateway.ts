@@ -7,7 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type GatewayResponseType, gatewayResponse } from '../gateway-responses.ts';
-import { queryPairs } from './http.ts';
+import { HOP_BY_HOP, queryPairs } from './http.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type AuthorizerHandler = (
@@ -86,10 +86,37 @@ function toList<T>(value: T | readonly T[] | undefined): readonly T[] {
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
 
+/** API Gateway's limit on the method ARN of a method an authorizer guards. */
+export const MAX_METHOD_ARN_BYTES = 1600;
+
+/** Headers of a handler's answer that the gateway sets itself. */
+const FRAMING = new Set([...HOP_BY_HOP, 'content-length']);
+
+/**
+ * The authorizer's context as the route receives it: API Gateway passes on strings, numbers
+ * and booleans, all as strings, and refuses anything else (an object, an array, null) with
+ * an AuthorizerConfigurationException: undefined then.
+ */
+function authorizerContextValues(context: unknown): Record<string, string> | undefined {
+  if (context === undefined || context === null) return {};
+  if (typeof context !== 'object' || Array.isArray(context)) return undefined;
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(context)) {
+    const ok =
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) return undefined;
+    values[name] = String(value);
+  }
+  return values;
+}
+
 /** Evaluates an authorizer's policy as API Gateway does: an explicit Deny wins, else an Allow is needed. */
 export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
   let allowed = false;
-  for (const statement of result.policyDocument?.Statement ?? []) {
+  // IAM's grammar allows one statement as an object as well as a list of them.
+  for (const statement of toList<unknown>(result.policyDocument?.Statement)) {
     const s = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
     const actionMatches = toList(s.Action).some(
       (a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke',
@@ -122,7 +149,8 @@ function multi(headers: HttpRequest['headers']): Record<string, string[]> {
 function parseQuery(
   rawUrl: string,
 ): { single: Record<string, string>; multi: Record<string, string[]> } | undefined {
-  const pairs = queryPairs(rawUrl);
+  // API Gateway decodes the query, `+` as a space (`%2B` is the plus).
+  const pairs = queryPairs(rawUrl, 'space');
   if (!pairs) return undefined;
   // No prototype: a parameter named `constructor` or `__proto__` is just a parameter.
   const singleValues: Record<string, string> = Object.create(null);
@@ -196,31 +224,27 @@ export class LocalRestApi {
     for (const route of this.#routes) {
       const match = route.pattern.exec(rawPath);
       if (!match || !route.methods.includes(request.method)) continue;
+      // As the request wrote them: a REST API does not decode path parameters.
       const params: Record<string, string> = {};
-      try {
-        route.names.forEach((name, i) => {
-          params[name] = decodeURIComponent(match[i + 1] ?? '');
-        });
-      } catch {
-        return gateway('DEFAULT_4XX');
-      }
+      route.names.forEach((name, i) => {
+        params[name] = match[i + 1] ?? '';
+      });
       matched = { route, params };
       break;
     }
     if (!matched) return gateway('MISSING_AUTHENTICATION_TOKEN');
     const { route, params } = matched;
 
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      return gateway('DEFAULT_4XX');
-    }
+    // The path as the request wrote it, percent-encoded, as a REST API passes it on.
+    const path = rawPath;
     // A resource without path parameters gets null, as a REST API sends it, not `{}`.
     const pathParameters = route.names.length > 0 ? params : null;
     const { accountId, apiId, stage, region } = this.#options;
     const resourcePath = route.resource.replace(/^\//, '');
     const methodArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${request.method}/${rawPath.replace(/^\//, '')}`;
+    // API Gateway refuses a method whose ARN is over 1,600 bytes when an authorizer guards
+    // it, before the authorizer runs: 414, which the DEFAULT_4XX Gateway Response answers.
+    if (route.authorize && Buffer.byteLength(methodArn) > MAX_METHOD_ARN_BYTES) return gateway('DEFAULT_4XX');
     const headers = single(request.headers);
     const multiValueHeaders = multi(request.headers);
     const requestContext = {
@@ -264,8 +288,10 @@ export class LocalRestApi {
       if (!result?.policyDocument || typeof result.principalId !== 'string') {
         return gateway('AUTHORIZER_CONFIGURATION_ERROR');
       }
+      const context = authorizerContextValues(result.context);
+      if (!context) return gateway('AUTHORIZER_CONFIGURATION_ERROR');
       if (!policyAllows(result, methodArn)) return gateway('ACCESS_DENIED');
-      authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
+      authorizerContext = { ...context, principalId: result.principalId };
     }
 
     const event: APIGatewayProxyEvent = {
@@ -289,10 +315,13 @@ export class LocalRestApi {
       return gateway('DEFAULT_5XX');
     }
     if (!isProxyResult(result)) return gateway('DEFAULT_5XX');
+    // The gateway frames the answer itself: a handler's Content-Length or hop-by-hop header
+    // (in any case) is not passed on.
     const out: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
+    for (const [name, value] of Object.entries(result.headers ?? {}))
+      if (!FRAMING.has(name.toLowerCase())) out[name] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
-      out[name] = values.map(String);
+      if (!FRAMING.has(name.toLowerCase())) out[name] = values.map(String);
     const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
     return { statusCode: result.statusCode, headers: out, body };
   }

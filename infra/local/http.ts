@@ -26,12 +26,14 @@ export function listen(server: Server, port: number): Promise<void> {
 
 /**
  * The query of a raw request URL (after its first `?`) as decoded name/value pairs, in
- * order; undefined when a percent-escape is malformed. `+` is a plus, as S3 and API Gateway
- * read it, not a space.
+ * order; undefined when a percent-escape is malformed. A `+` is a plus, as S3 reads it,
+ * unless `plus` is `'space'`, as API Gateway reads it (a form-encoded space).
  */
-export function queryPairs(rawUrl: string): [string, string][] | undefined {
+export function queryPairs(rawUrl: string, plus: 'plus' | 'space' = 'plus'): [string, string][] | undefined {
   const at = rawUrl.indexOf('?');
   if (at < 0) return [];
+  const decode =
+    plus === 'space' ? (text: string) => decodeURIComponent(text.replaceAll('+', ' ')) : decodeURIComponent;
   try {
     return rawUrl
       .slice(at + 1)
@@ -39,9 +41,7 @@ export function queryPairs(rawUrl: string): [string, string][] | undefined {
       .filter((part) => part !== '')
       .map((part) => {
         const eq = part.indexOf('=');
-        return eq < 0
-          ? [decodeURIComponent(part), '']
-          : [decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1))];
+        return eq < 0 ? [decode(part), ''] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))];
       });
   } catch {
     return undefined;

@@ -371,6 +371,30 @@ describe('who may download what', () => {
     },
   );
 
+  it('400 from the gateway for a key whose encoded path makes the method ARN over 1,600 bytes', async () => {
+    // Prepare: 340 CJK characters are 1,020 UTF-8 bytes (a key S3 takes) but 3,060 encoded.
+    const key = `public/${'報'.repeat(340)}`;
+
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(key), { token });
+
+    // Assess
+    const problem = await expectProblemResponse(res, 400);
+    expect(problem.detail).toBe('the gateway refused the request: a malformed query, or a path too long');
+  });
+
+  it('a + in the query is a space, as API Gateway decodes it (%2B is the plus)', async () => {
+    // Act
+    const res = await ask(stack.endpoints, `${downloadPath(KEY)}?filename=a+b%2Bc.txt`, {
+      token,
+      headers: { accept: 'application/json' },
+    });
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { filename: string }).filename).toBe('a b+c.txt');
+  });
+
   it('404 problem+json for a missing object', async () => {
     // Act
     const res = await ask(stack.endpoints, downloadPath('public/e2e/missing.txt'), { token });

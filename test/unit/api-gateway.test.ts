@@ -10,6 +10,7 @@ import {
   type AuthorizerHandler,
   type HttpRequest,
   LocalRestApi,
+  MAX_METHOD_ARN_BYTES,
   type ProxyHandler,
   policyAllows,
 } from '../../infra/local/api-gateway.ts';
@@ -148,18 +149,109 @@ describe('LocalRestApi: the gateway answers', () => {
     }
   });
 
-  it('400 for a path with broken percent-encoding', async () => {
+  it('400 for a query with broken percent-encoding', async () => {
     // Act
-    const res = await api(async () => allow()).handle(request('/d/a%E0%A4%A.txt'));
+    const res = await api(async () => allow()).handle(request('/d/a.txt?filename=%E0%A4%A'));
 
     // Assess
     expect(res.statusCode).toBe(400);
     expect(problemOf(res.body)).toMatchObject({ status: 400 });
   });
+
+  it('passes a path with broken percent-encoding on as it is: the route answers it', async () => {
+    // Prepare
+    const seen: APIGatewayProxyEvent[] = [];
+    const rest = api(
+      async () => allow(),
+      async (event) => {
+        seen.push(event);
+        return { statusCode: 200, body: 'ok' };
+      },
+    );
+
+    // Act
+    const res = await rest.handle(request('/d/a%E0%A4%A.txt'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(seen[0]?.pathParameters).toEqual({ proxy: 'a%E0%A4%A.txt' });
+  });
+
+  it.each([
+    ['at the limit', MAX_METHOD_ARN_BYTES, 200],
+    ['a byte over it', MAX_METHOD_ARN_BYTES + 1, 400],
+  ])(
+    'a method ARN %s (1,600 bytes) answers %i, the authorizer not called past it',
+    async (_, bytes, status) => {
+      // Prepare: API Gateway refuses a longer ARN of an authorized method (a 414, answered by
+      // the DEFAULT_4XX Gateway Response).
+      const authorizer = vi.fn<AuthorizerHandler>(async () => allow());
+      const key = 'k'.repeat(bytes - `${ARN}/GET/d/`.length);
+
+      // Act
+      const res = await api(authorizer).handle(request(`/d/${key}`));
+
+      // Assess
+      expect(res.statusCode).toBe(status);
+      expect(authorizer).toHaveBeenCalledTimes(status === 200 ? 1 : 0);
+    },
+  );
+
+  it.each([
+    ['an object', { nested: { x: 1 } }],
+    ['an array', { list: ['x'] }],
+    ['null', { gone: null }],
+    ['a number that is not finite', { n: Number.NaN }],
+  ])('an authorizer context holding %s is a configuration error (503)', async (_, context) => {
+    // Act
+    const res = await api(async () => ({ ...allow(), context }) as APIGatewayAuthorizerResult).handle(
+      request('/d/a.txt'),
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(503);
+    expect(problemOf(res.body)).toMatchObject({ status: 503 });
+  });
+
+  it('allows by a policy whose Statement is one object, as IAM allows', async () => {
+    // Prepare
+    const single = allow();
+    const policy = {
+      ...single,
+      policyDocument: { ...single.policyDocument, Statement: single.policyDocument.Statement[0] },
+    };
+
+    // Act
+    const res = await api(async () => policy as unknown as APIGatewayAuthorizerResult).handle(
+      request('/d/a.txt'),
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('frames the answer itself: a handler’s Content-Length or hop-by-hop header, in any case, is dropped', async () => {
+    // Prepare
+    const rest = api(
+      async () => allow(),
+      async () => ({
+        statusCode: 200,
+        headers: { 'content-length': '100', Connection: 'close', 'X-Kept': 'yes' },
+        multiValueHeaders: { 'Transfer-Encoding': ['chunked'] },
+        body: 'abc',
+      }),
+    );
+
+    // Act
+    const res = await rest.handle(request('/d/a.txt'));
+
+    // Assess
+    expect(res.headers).toEqual({ 'X-Kept': 'yes' });
+  });
 });
 
 describe('LocalRestApi: the Lambda proxy event', () => {
-  it('carries decoded path parameters, both query forms, the method and the authorizer context', async () => {
+  it('carries path parameters as written, decoded query parameters, the method and the authorizer context', async () => {
     // Prepare
     const seen: APIGatewayProxyEvent[] = [];
     const authorizer = vi.fn<AuthorizerHandler>(async () => allow());
@@ -170,7 +262,7 @@ describe('LocalRestApi: the Lambda proxy event', () => {
 
     // Act
     const res = await rest.handle(
-      request('/d/public/Annual%20Report%20%C3%9C.pdf?via=s3&filename=a%2Bb&filename=c', 'HEAD', {
+      request('/d/public/Annual%20Report%20%C3%9C.pdf?via=s3&filename=a%2Bb&filename=c+d', 'HEAD', {
         Authorization: 'Bearer t',
       }),
     );
@@ -181,10 +273,12 @@ describe('LocalRestApi: the Lambda proxy event', () => {
     const event = seen[0];
     expect(event?.httpMethod).toBe('HEAD');
     expect(event?.resource).toBe('/d/{proxy+}');
-    expect(event?.pathParameters).toEqual({ proxy: 'public/Annual Report Ü.pdf' });
-    expect(event?.queryStringParameters).toEqual({ via: 's3', filename: 'c' });
-    expect(event?.multiValueQueryStringParameters).toEqual({ via: ['s3'], filename: ['a+b', 'c'] });
-    expect(event?.requestContext.authorizer).toMatchObject({
+    // A REST API passes the path on percent-encoded, and decodes the query (`+` a space).
+    expect(event?.pathParameters).toEqual({ proxy: 'public/Annual%20Report%20%C3%9C.pdf' });
+    expect(event?.path).toBe('/d/public/Annual%20Report%20%C3%9C.pdf');
+    expect(event?.queryStringParameters).toEqual({ via: 's3', filename: 'c d' });
+    expect(event?.multiValueQueryStringParameters).toEqual({ via: ['s3'], filename: ['a+b', 'c d'] });
+    expect(event?.requestContext.authorizer).toEqual({
       sub: 'alice',
       scope: 'downloads:read',
       principalId: 'alice',

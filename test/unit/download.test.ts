@@ -88,6 +88,11 @@ interface Request {
 const ALICE = { sub: 'alice', scope: 'downloads:read', principalId: 'alice', integrationLatency: 7 };
 
 /** A REST API (payload 1.0) proxy event as the gateway sends it after the authorizer. */
+/** A key as a client writes it in a URL path: each segment percent-encoded. Lone surrogates, which no URL can carry, pass as they are. */
+function encodePath(key: string): string {
+  return key.isWellFormed() ? key.split('/').map(encodeURIComponent).join('/') : key;
+}
+
 function event(request: Request = {}): APIGatewayProxyEvent {
   const { query, headers = {}, method = 'GET', authorizer = ALICE } = request;
   // `{ key: undefined }` means "no path parameter", not "the default key".
@@ -102,7 +107,8 @@ function event(request: Request = {}): APIGatewayProxyEvent {
     isBase64Encoded: false,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    pathParameters: key === undefined ? null : { proxy: key },
+    // As a REST API hands it on: percent-encoded as the request wrote it.
+    pathParameters: key === undefined ? null : { proxy: encodePath(key) },
     queryStringParameters:
       entries.length === 0
         ? null
@@ -166,6 +172,44 @@ function awsError(name: string, httpStatusCode: number | undefined): S3ServiceEx
 beforeEach(() => {
   s3.reset();
   s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: 'application/pdf', Metadata: {} });
+});
+
+describe('GET /d/{key}: the key as the REST API hands it on, percent-encoded', () => {
+  it.each([
+    ['public/Annual%20Report%202026.pdf', 'public/Annual Report 2026.pdf'],
+    ['public/100%25.pdf', 'public/100%.pdf'],
+    ['public/a%2Bb%20c+d.pdf', 'public/a+b c+d.pdf'],
+    ['public/%E5%A0%B1%E5%91%8A.pdf', 'public/報告.pdf'],
+    ['public/a%2Fb.pdf', 'public/a/b.pdf'],
+  ])('%s is the key %s', async (proxy, key) => {
+    // Prepare
+    const raw = { ...event(), pathParameters: { proxy } };
+
+    // Act
+    const result = await handler(raw);
+
+    // Assess
+    expect(result.statusCode).toBe(302);
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: key });
+  });
+
+  it.each([
+    ['a malformed escape', 'public/%ZZ.pdf'],
+    ['a bare %', 'public/100%.pdf'],
+    ['an escaped lone surrogate', 'public/%ED%A0%80.pdf'],
+    ['an escape that is not UTF-8', 'public/%FF.pdf'],
+  ])('400 for %s, never a guess', async (_, proxy) => {
+    // Prepare
+    const raw = { ...event(), pathParameters: { proxy } };
+
+    // Act
+    const result = await handler(raw);
+
+    // Assess
+    const problem = expectProblem(result, 400);
+    expect(problem.detail).toBe('the path is not valid percent-encoded UTF-8');
+    expect(s3).not.toReceiveCommand(HeadObjectCommand);
+  });
 });
 
 describe('GET /d/{key}: the redirect', () => {
