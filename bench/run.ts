@@ -174,7 +174,8 @@ async function handlerBench() {
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(jwtKey);
-    const key = 'public/reports/Annual Report 2026.pdf';
+    // As a REST API hands the key on: percent-encoded, as the request wrote it.
+    const key = 'public/reports/Annual%20Report%202026.pdf';
     const methodArn = `arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/d/${key}`;
     const authEvent = {
       type: 'REQUEST',
