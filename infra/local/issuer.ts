@@ -89,7 +89,9 @@ export async function startIssuer(
   port: number,
 ): Promise<{ url: string; jwks: string; server: Server; keyCreated: boolean }> {
   const { key, created } = await ensureIssuerKey(dir);
-  const body = JSON.stringify({ keys: [key.publicJwk] });
+  // Only the public members, whatever a hand-edited key file holds beside them.
+  const { kty, n, e, kid, alg, use } = key.publicJwk;
+  const body = JSON.stringify({ keys: [{ kty, n, e, kid, alg, use }] });
   const problem = (
     res: ServerResponse,
     status: number,

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_PATH, startIssuer } from '../../infra/local/issuer.ts';
+import { paths } from '../../infra/local/state.ts';
 
 describe('the dev issuer', () => {
   let dir: string;
@@ -30,6 +31,29 @@ describe('the dev issuer', () => {
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(keys[0]).not.toHaveProperty('d');
+  });
+
+  it('serves only the public members, whatever a hand-edited key file holds beside them', async () => {
+    // Prepare: the private members copied into the public key by hand.
+    const own = await mkdtemp(join(tmpdir(), 'signet-issuer-edited-'));
+    try {
+      const made = await startIssuer(own, 0);
+      await new Promise((done) => made.server.close(done));
+      const file = paths(own).issuerKey;
+      const stored = JSON.parse(await readFile(file, 'utf8')) as { privateJwk: object; publicJwk: object };
+      await writeFile(file, JSON.stringify({ ...stored, publicJwk: { ...stored.privateJwk } }));
+      const edited = await startIssuer(own, 0);
+
+      // Act
+      const res = await fetch(edited.jwks);
+      await new Promise((done) => edited.server.close(done));
+
+      // Assess
+      const { keys } = (await res.json()) as { keys: Record<string, string>[] };
+      expect(Object.keys(keys[0] ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('answers HEAD as GET, without the body', async () => {
