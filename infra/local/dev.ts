@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,7 +16,7 @@ import { loadEdgeFunction } from './edge-runtime.ts';
 import { startIssuer } from './issuer.ts';
 import { ensureKeyGroup, readKeyGroup, trustedKeys } from './key-group.ts';
 import { startLocalS3 } from './s3.ts';
-import { type Endpoints, ensureCredentials, exists, paths, writeJson } from './state.ts';
+import { type Endpoints, ensureCredentials, exists, lockStateFolder, paths, writeJson } from './state.ts';
 
 export const LOCAL_BUCKET = 'signet-local';
 export const LOCAL_REGION = 'us-east-1';
@@ -65,17 +65,18 @@ function closeServer(server: Server): Promise<void> {
 export async function startDev(options: DevOptions): Promise<DevStack> {
   const env = options.env ?? process.env;
   const dir = options.stateDir;
-  const credentials = await ensureCredentials(dir);
-  const { entries: keyGroup, active } = await ensureKeyGroup(dir);
-  // endpoints.json is written on every start: present means this folder has started before.
-  const startedBefore = await exists(paths(dir).endpoints);
-  const notices: string[] = [];
-  const closers: (() => Promise<void>)[] = [];
+  // First of all: a second start on this folder stops here, before it reads or makes a key.
+  const closers: (() => Promise<void>)[] = [await lockStateFolder(dir)];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
+  const notices: string[] = [];
 
   try {
+    const credentials = await ensureCredentials(dir);
+    const { entries: keyGroup, active } = await ensureKeyGroup(dir);
+    // endpoints.json is written on every start: present means this folder has started before.
+    const startedBefore = await exists(paths(dir).endpoints);
     const s3 = await startLocalS3({
       port: options.s3Port,
       directory: paths(dir).s3,
@@ -104,25 +105,31 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     closers.push(async () => s3Client.destroy());
 
     let restApi: LocalRestApi | undefined;
-    // Re-read the key group at most once a second, so `signet keys` changes reach the edge.
-    let keysReadAt = 0;
-    let keys = trustedKeys(keyGroup);
+    // keys.json is checked on every /files/ request (its inode, size and time, one stat) and
+    // read again when it changed, so a `signet keys` change holds from the next request on.
+    let current = { stamp: '', keys: Promise.resolve(trustedKeys(keyGroup)) };
     const edge = await startEdge({
       port: options.edgePort,
       api: () => restApi,
-      trustedKeys: () => {
-        if (Date.now() - keysReadAt > 1000) {
-          keysReadAt = Date.now();
-          readKeyGroup(dir, 'fix it: the edge keeps the last good key group until then')
-            .then((entries) => {
-              if (entries) keys = trustedKeys(entries);
-            })
-            .catch((error: Error) => {
+      trustedKeys: async () => {
+        const stamp = await stat(paths(dir).keyGroup).then(
+          (file) => `${file.ino}:${file.size}:${file.mtimeMs}:${file.ctimeMs}`,
+          () => 'unreadable',
+        );
+        if (stamp !== current.stamp) {
+          // Requests that arrive while it is read wait for the same read.
+          const previous = current.keys;
+          const keys = readKeyGroup(dir, 'fix it: the edge keeps the last good key group until then').then(
+            (entries) => (entries ? trustedKeys(entries) : previous),
+            (error: Error) => {
               // A half-edited or broken keys.json must not take the stack down: keep the last good set.
               process.stderr.write(`signet dev: ignoring ${error.message}\n`);
-            });
+              return previous;
+            },
+          );
+          current = { stamp, keys };
         }
-        return keys;
+        return current.keys;
       },
       viewerRequest: loadEdgeFunction(edgeCode.viewerRequest),
       viewerResponse: loadEdgeFunction(edgeCode.viewerResponse),

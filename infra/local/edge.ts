@@ -25,7 +25,7 @@ export interface EdgeOptions {
   /** The REST API; undefined until the handlers are loaded (answered 503 until then). */
   readonly api: () => LocalRestApi | undefined;
   /** Key-Pair-Id → public key of every key in the key group; read on each request (rotation). */
-  readonly trustedKeys: () => ReadonlyMap<string, KeyObject>;
+  readonly trustedKeys: () => ReadonlyMap<string, KeyObject> | Promise<ReadonlyMap<string, KeyObject>>;
   readonly viewerRequest: EdgeFunction;
   readonly viewerResponse: EdgeFunction;
   /** The private bucket behind `/files/*`, reached with SigV4 like Origin Access Control. */
@@ -292,7 +292,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       // (an HTTP/1.0 request may name none: the edge's own).
       origin: host === undefined ? publicOrigin : `http://${host.toLowerCase()}`,
       rawPath: rawUrl,
-      keys: options.trustedKeys(),
+      keys: await options.trustedKeys(),
       now: new Date(),
       clientIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
     });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 
 /**
  * The state folder: `SIGNET_STATE_DIR` (relative to the working directory), default
@@ -41,6 +42,7 @@ export const paths = (dir: string) => ({
   privateKey: (name: string) => join(dir, 'keys', `${name}.pem`),
   s3: join(dir, 's3'),
   dynamodb: join(dir, 'dynamodb'),
+  lock: join(dir, 'lock'),
 });
 
 /** A state file that is there but cannot be used: the message names it and says what to do. */
@@ -123,6 +125,46 @@ const READ_REMEDIES: Readonly<Record<string, string>> = {
   ENOTDIR: 'a part of its path is a file, not a folder: check SIGNET_STATE_DIR',
   EISDIR: 'it is a folder: move it away',
 };
+
+/**
+ * Holds the state folder for this process until the returned release is called: an OS file
+ * lock (LevelDB's, on `lock/LOCK`), which the OS lets go of when the process ends, however
+ * it ends. Taken before anything is read or made, so two starts at once cannot both make
+ * keys; the second is refused in one line.
+ */
+export async function lockStateFolder(dir: string): Promise<() => Promise<void>> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unusable';
+    const remedy =
+      code === 'EEXIST' ? 'it is a file, not a folder: check SIGNET_STATE_DIR' : READ_REMEDIES[code];
+    throw new StateError(
+      dir,
+      `cannot be used as the state folder (${code})`,
+      remedy ?? 'check SIGNET_STATE_DIR',
+    );
+  }
+  const lock = new ClassicLevel(paths(dir).lock);
+  try {
+    await lock.open();
+  } catch (error) {
+    const { code, cause } = error as { code?: string; cause?: Error & { code?: string } };
+    if (code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
+      throw new StateError(
+        dir,
+        'in use by another `signet dev`',
+        'stop it, or set SIGNET_STATE_DIR to another folder',
+      );
+    }
+    throw new StateError(
+      paths(dir).lock,
+      `cannot be locked (${cause?.message ?? (error as Error).message})`,
+      'check its permissions',
+    );
+  }
+  return () => lock.close();
+}
 
 /** What a state file's error tells the user to do: `signet dev` remakes a deleted file. */
 export const REMAKE = 'delete it and run `npm start` to make a new one';

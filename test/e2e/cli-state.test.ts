@@ -10,6 +10,7 @@ import { ensureIssuerKey } from '../../infra/local/issuer.ts';
 import { createKey } from '../../infra/local/key-group.ts';
 import { paths } from '../../infra/local/state.ts';
 import { type RunningStack, stackEnv, startStack } from './harness.ts';
+import { downloadPath, follow, redirectTo } from './helpers.ts';
 
 const ENDPOINTS = {
   edge: 'http://127.0.0.1:1',
@@ -325,7 +326,7 @@ describe('signet dev: state that cannot be read or is in use', () => {
     const run = signet(file, 'dev');
 
     // Assess
-    expectOneLineError(run, 'cannot be read (ENOTDIR)', 'check SIGNET_STATE_DIR');
+    expectOneLineError(run, file, 'cannot be used as the state folder (EEXIST)', 'check SIGNET_STATE_DIR');
   });
 
   it.each([
@@ -370,10 +371,36 @@ describe('signet dev: state that cannot be read or is in use', () => {
       });
 
       // Assess
-      expectOneLineError(run, paths(dir).dynamodb, 'in use by another `signet dev`', 'SIGNET_STATE_DIR');
+      expectOneLineError(run, dir, 'in use by another `signet dev`', 'SIGNET_STATE_DIR');
       expect(stillServing.status).toBe(302);
     } finally {
       await first.stop();
+    }
+  });
+
+  it('two `signet dev` started at once on a fresh folder: one runs, with keys its edge trusts', async () => {
+    // Prepare
+    const dir = await freshDir();
+
+    // Act: both race to make the credentials and the first key pair.
+    const starts = await Promise.allSettled([startStack({ stateDir: dir }), startStack({ stateDir: dir })]);
+    const running = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
+    const refused = starts.flatMap((start) => (start.status === 'rejected' ? [String(start.reason)] : []));
+
+    try {
+      // Assess: the one running signs with the key its own edge checks against.
+      expect(running).toHaveLength(1);
+      expect(refused[0]).toContain('in use by another `signet dev`');
+      const stack = running[0] as RunningStack;
+      const location = await redirectTo(
+        stack.endpoints,
+        downloadPath('public/welcome.txt'),
+        await stack.token(),
+        'cdn',
+      );
+      expect((await follow(location)).status).toBe(200);
+    } finally {
+      for (const stack of running) await stack.stop();
     }
   });
 });

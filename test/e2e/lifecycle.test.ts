@@ -203,8 +203,8 @@ describe.sequential('signet dev: what it writes and prints', () => {
     const complaint = `signet dev: ignoring ${file}:`;
 
     try {
-      // Act: a key entry whose PEM cannot be parsed; then /files/ requests (each may start a
-      // re-read, at most once a second) until the stack says it ignores the file.
+      // Act: a key entry whose PEM cannot be parsed; then /files/ requests (each checks the
+      // file, and reads it again once it changed) until the stack says it ignores the file.
       await writeFile(
         file,
         JSON.stringify([{ name: 'bad', id: 'KBAD', status: 'trusted', publicKey: 'nope' }]),
@@ -225,6 +225,38 @@ describe.sequential('signet dev: what it writes and prints', () => {
       // Assess
       expect(complained, running().output()).toBe(true);
       expect(file200.status).toBe(200);
+    } finally {
+      await writeFile(file, good);
+    }
+  });
+
+  it('a key retired in keys.json is refused from the very next /files/ request, and trusted again once put back', async () => {
+    // Prepare
+    const file = join(stateDir, 'keys', 'keys.json');
+    const good = await readFile(file, 'utf8');
+    const location = await redirectTo(
+      running().endpoints,
+      downloadPath('public/welcome.txt'),
+      await running().token(),
+      'cdn',
+    );
+    const before = await follow(location);
+    const retired = (JSON.parse(good) as { status: string }[]).map((entry) => ({
+      ...entry,
+      status: 'retired',
+    }));
+
+    try {
+      // Act: no wait between the change and the request.
+      await writeFile(file, JSON.stringify(retired));
+      const afterRetiring = await follow(location);
+      await writeFile(file, good);
+      const afterRestoring = await follow(location);
+
+      // Assess
+      expect(before.status).toBe(200);
+      expect(afterRetiring.status).toBe(403);
+      expect(afterRestoring.status).toBe(200);
     } finally {
       await writeFile(file, good);
     }
