@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { ClassicLevel } from 'classic-level';
 import dynalite from 'dynalite';
 import { listen } from './http.ts';
-import { StateError } from './state.ts';
+import { openLevel } from './state.ts';
 
 /**
  * Opens (and closes again) the LevelDB folder dynalite will use. dynalite opens it only on
@@ -11,26 +10,12 @@ import { StateError } from './state.ts';
  * stack would go down on the first DynamoDB call. Checked here, it is one line at start.
  */
 async function checkDatabase(directory: string): Promise<void> {
-  const db = new ClassicLevel(directory);
-  try {
-    await db.open();
-  } catch (error) {
-    const { code, cause } = error as { code?: string; cause?: Error & { code?: string } };
-    if (code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
-      throw new StateError(
-        directory,
-        'in use by another `signet dev` on this state folder',
-        'stop it, or set SIGNET_STATE_DIR to another folder',
-      );
-    }
-    throw new StateError(
-      directory,
-      `the DynamoDB data cannot be opened (${cause?.message ?? (error as Error).message})`,
-      'check its permissions, or delete the folder to start with no tables',
-    );
-  } finally {
-    await db.close().catch(() => undefined);
-  }
+  const db = await openLevel(
+    directory,
+    'the DynamoDB data cannot be opened',
+    'check its permissions, or delete the folder to start with no tables',
+  );
+  await db.close().catch(() => undefined);
 }
 
 /** A DynamoDB-compatible server (dynalite, LevelDB under `directory`) on 127.0.0.1. */

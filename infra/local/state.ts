@@ -127,6 +127,28 @@ const READ_REMEDIES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Opens a LevelDB folder. One another process holds is a StateError saying so; one that
+ * cannot be opened, a StateError with `problem` and `remedy`.
+ */
+export async function openLevel(directory: string, problem: string, remedy: string): Promise<ClassicLevel> {
+  const db = new ClassicLevel(directory);
+  try {
+    await db.open();
+    return db;
+  } catch (error) {
+    const { code, cause } = error as { code?: string; cause?: Error & { code?: string } };
+    if (code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
+      throw new StateError(
+        directory,
+        'in use by another `signet dev` on this state folder',
+        'stop it, or set SIGNET_STATE_DIR to another folder',
+      );
+    }
+    throw new StateError(directory, `${problem} (${cause?.message ?? (error as Error).message})`, remedy);
+  }
+}
+
+/**
  * Holds the state folder for this process until the returned release is called: an OS file
  * lock (LevelDB's, on `lock/LOCK`), which the OS lets go of when the process ends, however
  * it ends. Taken before anything is read or made, so two starts at once cannot both make
@@ -145,24 +167,7 @@ export async function lockStateFolder(dir: string): Promise<() => Promise<void>>
       remedy ?? 'check SIGNET_STATE_DIR',
     );
   }
-  const lock = new ClassicLevel(paths(dir).lock);
-  try {
-    await lock.open();
-  } catch (error) {
-    const { code, cause } = error as { code?: string; cause?: Error & { code?: string } };
-    if (code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
-      throw new StateError(
-        dir,
-        'in use by another `signet dev`',
-        'stop it, or set SIGNET_STATE_DIR to another folder',
-      );
-    }
-    throw new StateError(
-      paths(dir).lock,
-      `cannot be locked (${cause?.message ?? (error as Error).message})`,
-      'check its permissions',
-    );
-  }
+  const lock = await openLevel(paths(dir).lock, 'cannot be locked', 'check its permissions');
   return () => lock.close();
 }
 

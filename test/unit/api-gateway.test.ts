@@ -45,6 +45,19 @@ function api(authorizer: AuthorizerHandler, handler: ProxyHandler = ok) {
   });
 }
 
+/** An API that allows every token and keeps every event its route receives. */
+function recordingApi() {
+  const seen: APIGatewayProxyEvent[] = [];
+  const rest = api(
+    async () => allow(),
+    async (event) => {
+      seen.push(event);
+      return { statusCode: 200, body: 'ok' };
+    },
+  );
+  return { rest, seen };
+}
+
 function problemOf(body: string | Buffer) {
   return JSON.parse(String(body)) as { type: string; title: string; status: number; detail: string };
 }
@@ -160,14 +173,7 @@ describe('LocalRestApi: the gateway answers', () => {
 
   it('passes a path with broken percent-encoding on as it is: the route answers it', async () => {
     // Prepare
-    const seen: APIGatewayProxyEvent[] = [];
-    const rest = api(
-      async () => allow(),
-      async (event) => {
-        seen.push(event);
-        return { statusCode: 200, body: 'ok' };
-      },
-    );
+    const { rest, seen } = recordingApi();
 
     // Act
     const res = await rest.handle(request('/d/a%E0%A4%A.txt'));
@@ -334,14 +340,7 @@ describe('LocalRestApi: query parameter names', () => {
     'passes a parameter named %s on like any other',
     async (name) => {
       // Prepare
-      const seen: APIGatewayProxyEvent[] = [];
-      const rest = api(
-        async () => allow(),
-        async (event) => {
-          seen.push(event);
-          return { statusCode: 200, body: 'ok' };
-        },
-      );
+      const { rest, seen } = recordingApi();
 
       // Act
       const res = await rest.handle(request(`/d/a.txt?${name}=1&${name}=2&via=s3`));
