@@ -57,6 +57,9 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((done) => server.close(() => done()));
 }
 
+/** How many stacks this process has started. */
+let starts = 0;
+
 /**
  * `signet dev`: the whole gateway on 127.0.0.1 — local S3 (SigV4-checked), a DynamoDB
  * stand-in, the dev issuer, the REST API stand-in running the real handlers, and the edge
@@ -162,9 +165,21 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     delete env.AWS_PROFILE;
     // Quieter than on Lambda, unless a level Powertools reads is set (loadConfig checks it).
     if (!env.POWERTOOLS_LOG_LEVEL?.trim() && !env.LOG_LEVEL?.trim()) env.POWERTOOLS_LOG_LEVEL = 'WARN';
+    // Each start is a cold start: the handler modules are loaded afresh (a new module URL),
+    // so a second start in this process reads its own settings, not the first one's.
+    const fresh = (path: string) => {
+      const url = new URL(path, import.meta.url);
+      url.search = `start=${starts}`;
+      return url.href;
+    };
+    starts += 1;
     const [{ handler: authorizer }, { handler: download }] = await Promise.all([
-      import('../../api/handlers/authorizer.ts'),
-      import('../../api/handlers/download.ts'),
+      import(/* @vite-ignore */ fresh('../../api/handlers/authorizer.ts')) as Promise<
+        typeof import('../../api/handlers/authorizer.ts')
+      >,
+      import(/* @vite-ignore */ fresh('../../api/handlers/download.ts')) as Promise<
+        typeof import('../../api/handlers/download.ts')
+      >,
     ]);
     restApi = new RestApi({
       region: LOCAL_REGION,

@@ -167,7 +167,12 @@ export async function lockStateFolder(dir: string): Promise<() => Promise<void>>
       remedy ?? 'check SIGNET_STATE_DIR',
     );
   }
-  const lock = await openLevel(paths(dir).lock, 'cannot be locked', 'check its permissions');
+  // The folder holds nothing but the lock: whatever is wrong with it, deleting it mends it.
+  const lock = await openLevel(
+    paths(dir).lock,
+    'cannot be locked',
+    'it holds only the lock: delete the folder (while no `signet dev` runs)',
+  );
   return () => lock.close();
 }
 
