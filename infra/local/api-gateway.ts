@@ -72,13 +72,13 @@ function compile(route: Route): CompiledRoute {
   return { ...route, pattern: new RegExp(`^${source}${source.endsWith('(.+)') ? '' : '/?'}$`), names };
 }
 
-/** IAM's `*` (any run) and `?` (one character) over a resource ARN. */
-function arnMatches(pattern: string, arn: string): boolean {
+/** IAM's `*` (any run) and `?` (one character) over a resource ARN or an action (`flags` `i`: actions ignore case). */
+function globMatches(pattern: string, value: string, flags = ''): boolean {
   const source = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(arn);
+  return new RegExp(`^${source}$`, flags).test(value);
 }
 
 function toList<T>(value: T | readonly T[] | undefined): readonly T[] {
@@ -118,10 +118,9 @@ export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: stri
   // IAM's grammar allows one statement as an object as well as a list of them.
   for (const statement of toList<unknown>(result.policyDocument?.Statement)) {
     const s = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
-    const actionMatches = toList(s.Action).some(
-      (a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke',
-    );
-    const resourceMatches = toList(s.Resource).some((r) => arnMatches(r, methodArn));
+    // Action names ignore case in IAM, and take the same wildcards.
+    const actionMatches = toList(s.Action).some((a) => globMatches(a, 'execute-api:Invoke', 'i'));
+    const resourceMatches = toList(s.Resource).some((r) => globMatches(r, methodArn));
     if (!actionMatches || !resourceMatches) continue;
     if (s.Effect === 'Deny') return false;
     if (s.Effect === 'Allow') allowed = true;

@@ -371,6 +371,31 @@ describe('policyAllows', () => {
   ])('Allow on %s → %s for GET /d/a.txt', (resource, expected) => {
     expect(policyAllows(allow(resource), `${ARN}/GET/d/a.txt`)).toBe(expected);
   });
+
+  it.each([
+    ['execute-api:Invoke', true],
+    ['execute-api:invoke', true],
+    ['EXECUTE-API:INVOKE', true],
+    ['execute-api:*', true],
+    ['execute-api:Inv*', true],
+    ['*', true],
+    ['execute-api:InvalidateCache', false],
+    ['execute-api:Invoke2', false],
+    ['s3:GetObject', false],
+  ])('Allow of the action %s → %s (IAM: names ignore case, wildcards match)', (action, expected) => {
+    // Prepare
+    const policy = allow();
+    const statement = { Effect: 'Allow' as const, Resource: `${ARN}/*`, Action: action };
+
+    // Act
+    const allowed = policyAllows(
+      { ...policy, policyDocument: { ...policy.policyDocument, Statement: [statement] } },
+      `${ARN}/GET/d/a.txt`,
+    );
+
+    // Assess
+    expect(allowed).toBe(expected);
+  });
 });
 
 describe('the real authorizer behind the local gateway', () => {
