@@ -15,7 +15,14 @@ import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from
 import { gatewayResponse } from '../gateway-responses.ts';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
-import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, listen } from './http.ts';
+import {
+  answerClientErrors,
+  type ClientErrorAnswer,
+  HOP_BY_HOP,
+  listen,
+  parserProblem,
+  problemBody,
+} from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -50,10 +57,6 @@ const ORIGIN_HEADERS = [
   'if-unmodified-since',
 ];
 
-function problemBody(status: number, slug: string, title: string, detail: string): string {
-  return JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
-}
-
 function problem(
   res: ServerResponse,
   status: number,
@@ -72,32 +75,12 @@ function problem(
   res.end(body);
 }
 
-/** What Node's HTTP parser reports, as the answer Node itself would send (but in problem+json). */
-const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'header-too-large', 'the request headers are too large'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'content-too-large', 'the chunk extensions are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
-  [CONNECT]: [405, 'method-not-allowed', 'CONNECT is not served: the edge is not a proxy'],
-};
+/** Every method some behaviour of the distribution allows: what a 405 at the edge names. */
+const EDGE_METHODS = 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE';
 
 /** A request Node's parser refused, answered in problem+json like every other error. */
 export function clientErrorProblem(code: string): ClientErrorAnswer {
-  const [status, slug, detail] = CLIENT_ERRORS[code] ?? [
-    400,
-    'bad-request',
-    'the request is not valid HTTP/1.1',
-  ];
-  const title = STATUS_CODES[status] ?? 'Bad Request';
-  return {
-    status,
-    headers: {
-      'Content-Type': 'application/problem+json',
-      'Cache-Control': 'private, no-store',
-      // A 405 names what is allowed (RFC 9110 §15.5.6): the most any behaviour allows.
-      ...(status === 405 ? { Allow: 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE' } : {}),
-    },
-    body: problemBody(status, slug, title, detail),
-  };
+  return parserProblem(code, EDGE_METHODS);
 }
 
 /** RFC 9112 §3.2's `Host`: `uri-host [ ":" port ]`, an IP literal or a reg-name, not empty. */
@@ -125,6 +108,8 @@ const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)([^#]*)$/i;
  */
 function requestTarget(req: IncomingMessage): { rawUrl: string; host: string | undefined } | string {
   const rawUrl = req.url ?? '/';
+  // A fragment never travels in a request (RFC 9112 §3.2): one that does is not a path part.
+  if (rawUrl.includes('#')) return 'the request target holds a fragment (#), which a request never carries';
   const absolute = ABSOLUTE_FORM.exec(rawUrl);
   if (!absolute) return { rawUrl, host: req.headers.host };
   const [, authority = '', rest = ''] = absolute;

@@ -105,3 +105,37 @@ export function answerClientErrors(server: Server, render: (code: string) => Cli
 
 /** The code `render` gets for a CONNECT request, which these servers (no proxies) refuse. */
 export const CONNECT = 'CONNECT';
+
+/** An RFC 9457 problem body of the local stand-ins. */
+export function problemBody(status: number, slug: string, title: string, detail: string): string {
+  return JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
+}
+
+/** What Node's HTTP parser reports, as the answer Node itself would send (but in problem+json). */
+const PARSER_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'header-too-large', 'the request headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'content-too-large', 'the chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'the request took too long to arrive'],
+  [CONNECT]: [405, 'method-not-allowed', 'CONNECT is not served: this server is not a proxy'],
+};
+
+/**
+ * A request Node's parser refused, as a problem+json answer for `answerClientErrors`; a 405
+ * names `allow`, the methods the server serves (RFC 9110 §15.5.6).
+ */
+export function parserProblem(code: string, allow: string): ClientErrorAnswer {
+  const [status, slug, detail] = PARSER_ERRORS[code] ?? [
+    400,
+    'bad-request',
+    'the request is not valid HTTP/1.1',
+  ];
+  return {
+    status,
+    headers: {
+      'Content-Type': 'application/problem+json',
+      'Cache-Control': 'private, no-store',
+      ...(status === 405 ? { Allow: allow } : {}),
+    },
+    body: problemBody(status, slug, STATUS_CODES[status] ?? 'Bad Request', detail),
+  };
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { listen } from './http.ts';
+import { answerClientErrors, listen, parserProblem } from './http.ts';
 import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
@@ -103,8 +103,10 @@ export async function startIssuer(
     res.end(text);
   };
   const server = createServer((req, res) => {
-    // The query does not name another resource; HEAD is GET without the body.
-    if ((req.url ?? '/').split('?', 1)[0] !== JWKS_PATH) return problem(res, 404, 'no such path');
+    // The query does not name another resource; HEAD is GET without the body. An
+    // absolute-form target names the path after its host (RFC 9112 §3.2.2).
+    const target = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
+    if (target.split('?', 1)[0] !== JWKS_PATH) return problem(res, 404, 'no such path');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return problem(res, 405, 'the JWKS is read with GET', { Allow: 'GET, HEAD' });
     }
@@ -115,6 +117,8 @@ export async function startIssuer(
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
+  // What Node's parser refuses (CONNECT, headers over 16 KB, ...) gets problem+json too.
+  answerClientErrors(server, (code) => parserProblem(code, 'GET, HEAD'));
   await listen(server, port);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, jwks: `${url}${JWKS_PATH}`, server, keyCreated: created };

@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { type Server, STATUS_CODES } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_PATH, startIssuer } from '../../infra/local/issuer.ts';
 import { paths } from '../../infra/local/state.ts';
+import { exchangeRaw } from '../e2e/helpers.ts';
 
 describe('the dev issuer', () => {
   let dir: string;
@@ -54,6 +55,43 @@ describe('the dev issuer', () => {
     } finally {
       await rm(own, { recursive: true, force: true });
     }
+  });
+
+  it.each([
+    [
+      'an absolute-form target (RFC 9112 §3.2.2)',
+      (path: string, host: string) =>
+        `GET http://${host}${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      200,
+    ],
+    [
+      'a CONNECT (no proxy here)',
+      (_: string, host: string) => `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+      405,
+    ],
+    [
+      'headers over 16 KB',
+      (path: string, host: string) =>
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+  ])('answers %s with %i, an error in problem+json', async (_, raw, status) => {
+    // Prepare
+    const url = new URL(issuer.jwks);
+
+    // Act
+    const answer = await exchangeRaw(Number(url.port), raw(url.pathname, url.host));
+
+    // Assess
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+    if (status === 200) {
+      expect(JSON.parse(body)).toHaveProperty('keys');
+    } else {
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(body)).toMatchObject({ status });
+    }
+    if (status === 405) expect(head).toContain('Allow: GET, HEAD');
   });
 
   it('answers HEAD as GET, without the body', async () => {

@@ -259,6 +259,21 @@ describe("the local edge: routing by path, as the distribution's behaviours", ()
     },
   );
 
+  it.each(['/d/public/a.txt#frag', '/d/public/a.txt?x=1#frag', 'http://h/d/public/a.txt#f'])(
+    '%s: a fragment in the request target is a 400, never part of the key',
+    async (target) => {
+      // Act
+      const answer = await exchangeRaw(
+        Number(new URL(edge.url).port),
+        `GET ${target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`,
+      );
+
+      // Assess
+      expect(splitAnswer(answer).statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(JSON.parse(splitAnswer(answer).body).detail).toMatch(/fragment/);
+    },
+  );
+
   it('an absolute-form target (RFC 9112 §3.2.2) is routed by its path', async () => {
     // Act
     const answer = await exchangeRaw(
