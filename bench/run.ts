@@ -10,18 +10,14 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { createAuthorizer } from '../api/adapters/authorizer.ts';
-import { createDownloadHandler } from '../api/adapters/download.ts';
-import { CdnSigner } from '../api/core/cdn-signer.ts';
+import { authorizerFromEnv } from '../api/adapters/authorizer.ts';
+import { downloadFromEnv } from '../api/adapters/download.ts';
 import { loadConfig } from '../api/core/config.ts';
-import { DownloadService } from '../api/core/download.ts';
-import { bucketUrl, S3Signer } from '../api/core/s3-signer.ts';
 import { buildLambdas } from '../scripts/build.ts';
 import { startStack } from '../test/e2e/harness.ts';
 
@@ -121,7 +117,7 @@ async function handlerBench() {
     const { privateKey: cfKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pemFile = join(dir, 'cf.pem');
     await writeFile(pemFile, cfKey.export({ type: 'pkcs8', format: 'pem' }));
-    const config = loadConfig({
+    const env = {
       SIGNET_BUCKET: 'signet-bench',
       SIGNET_REGION: 'us-east-1',
       SIGNET_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net',
@@ -130,42 +126,28 @@ async function handlerBench() {
       SIGNET_ISSUER: 'https://issuer.bench',
       SIGNET_AUDIENCE: 'signet',
       SIGNET_JWKS_URL: jwksUrl,
-    });
-    const logger = new Logger({ logLevel: 'SILENT' });
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
+    const config = loadConfig(env);
+    // The floor's own JWKS set, as jose's documentation builds one.
     const keys = createRemoteJWKSet(new URL(jwksUrl));
-    const authorizer = createAuthorizer({ config, keys, logger });
-    // Temporary credentials, as a Lambda role has: the session token is about 1 KB of
+    // Both Lambdas as they are built on a cold start (`authorizerFromEnv`, `downloadFromEnv`), with
+    // temporary credentials as a Lambda role has them: the session token is about 1 KB of
     // base64 (`+`, `/` and `=` included), and rides in every presigned URL.
     const credentials = {
       accessKeyId: 'ASIABENCHBENCHBENCH0',
       secretAccessKey: 'bench-secret',
       sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(756).toString('base64')}`,
     };
-    const s3 = new S3Client({
-      region: config.region,
+    const authorizer = authorizerFromEnv(env);
+    const download = await downloadFromEnv(env, {
       credentials,
-    });
-    const privateKey = createPrivateKey(cfKey.export({ type: 'pkcs8', format: 'pem' }));
-    const service = new DownloadService({
-      config,
       // The object store stubbed at its port: the bench measures Signet, not the network.
       store: { head: async () => ({ size: 1024, contentType: 'application/pdf', filename: undefined }) },
-      signers: {
-        s3: new S3Signer({
-          bucketUrl: bucketUrl(s3, config.bucket, config.region),
-          region: config.region,
-          credentials: s3.config.credentials,
-          sha256: s3.config.sha256,
-          ttlSeconds: config.urlTtlSeconds,
-        }),
-        cdn: new CdnSigner({
-          origin: config.distributionOrigin as URL,
-          keyPairId: 'K2JCJMDEHXQW5F',
-          privateKey,
-        }),
-      },
     });
-    const download = createDownloadHandler({ service, logger });
+    // The floors' own signers: the SigV4 signer the presigner wraps, and the same private key.
+    const s3 = new S3Client({ region: config.region, credentials });
+    const privateKey = createPrivateKey(cfKey.export({ type: 'pkcs8', format: 'pem' }));
     const token = await new SignJWT({ scope: 'downloads:read' })
       .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
       .setIssuer(config.issuer)

@@ -1,12 +1,7 @@
-// A valid configuration, so that importing a handler module (which loads config at module
-// scope, as on Lambda) works in unit tests. Tests that need other settings build their
-// handler with the exported factories instead.
+// What every test process shares. Credentials for an S3Client built without its own (the
+// download wiring's default chain reads them here, never from a developer's AWS profile),
+// and quiet logs.
 const defaults: Record<string, string> = {
-  SIGNET_BUCKET: 'signet-test',
-  SIGNET_REGION: 'us-east-1',
-  SIGNET_ISSUER: 'https://issuer.test',
-  SIGNET_AUDIENCE: 'signet',
-  SIGNET_JWKS_URL: 'https://issuer.test/.well-known/jwks.json',
   AWS_ACCESS_KEY_ID: 'AKIDTEST',
   AWS_SECRET_ACCESS_KEY: 'test-secret',
   POWERTOOLS_LOG_LEVEL: 'SILENT',

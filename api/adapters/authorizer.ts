@@ -1,7 +1,7 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import type { JWTVerifyGetKey } from 'jose';
-import type { Config } from '../core/config.ts';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { type Config, type Env, loadConfig } from '../core/config.ts';
 import { UnauthorizedError } from '../core/errors.ts';
 import { extractToken, verifyToken } from '../core/token.ts';
 
@@ -59,4 +59,17 @@ export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
       throw new Error('AuthorizerUnavailable');
     }
   };
+}
+
+/**
+ * The authorizer built from settings (`process.env` on Lambda, once per cold start; the
+ * local stack's own): config, the JWKS set (jose's cache and cooldown), the logger.
+ */
+export function authorizerFromEnv(env: Env) {
+  const config = loadConfig(env);
+  return createAuthorizer({
+    config,
+    keys: createRemoteJWKSet(config.jwksUrl, { timeoutDuration: 2000, cooldownDuration: 30_000 }),
+    logger: new Logger({ serviceName: 'signet-authorizer', logLevel: config.logLevel }),
+  });
 }

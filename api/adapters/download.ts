@@ -1,8 +1,15 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { DownloadService } from '../core/download.ts';
+import { CdnSigner, readPrivateKey } from '../core/cdn-signer.ts';
+import { type Config, type Env, loadConfig, type Via } from '../core/config.ts';
+import { DownloadService } from '../core/download.ts';
 import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from '../core/errors.ts';
 import { scopesFromClaims } from '../core/keys.ts';
+import { type ObjectStore, S3ObjectStore } from '../core/object-store.ts';
+import { clientBucketUrl, S3Signer } from '../core/s3-signer.ts';
+import type { Signer } from '../core/signing.ts';
 import { BASE_HEADERS, getPathParameter, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
 
 /** What the AWS SDK tells of an S3 answer, on its errors. */
@@ -65,4 +72,59 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
       return problemResult(error);
     }
   };
+}
+
+export interface DownloadWiring {
+  /**
+   * What signs and asks S3. Default: the SDK's own chain (on Lambda, the role's temporary
+   * credentials from the environment).
+   */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Where objects are looked up. Default: S3 itself, through the client built here. */
+  readonly store?: ObjectStore;
+}
+
+/** The S3 client and both signers, built once per cold start from config. */
+export async function buildDownloadService(
+  config: Config,
+  { credentials, store }: DownloadWiring = {},
+): Promise<DownloadService> {
+  const s3 = new S3Client({
+    region: config.region,
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint.origin, forcePathStyle: true } : {}),
+    ...(credentials ? { credentials } : {}),
+    maxAttempts: 2,
+    // throwOnRequestTimeout: without it, smithy only logs a warning past requestTimeout and
+    // a silent S3 holds the request until the Lambda itself times out (a 504, not a 503).
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+  });
+  const signers: Partial<Record<Via, Signer>> = {
+    s3: new S3Signer({
+      bucketUrl: await clientBucketUrl(s3, config.bucket, config.region, config.s3Endpoint),
+      region: config.region,
+      credentials: s3.config.credentials,
+      sha256: s3.config.sha256,
+      ttlSeconds: config.urlTtlSeconds,
+    }),
+  };
+  if (config.distributionOrigin && config.cloudFrontKeyPairId && config.cloudFrontPrivateKeyFile) {
+    signers.cdn = new CdnSigner({
+      origin: config.distributionOrigin,
+      keyPairId: config.cloudFrontKeyPairId,
+      privateKey: readPrivateKey(config.cloudFrontPrivateKeyFile),
+    });
+  }
+  return new DownloadService({ config, store: store ?? new S3ObjectStore(s3, config.bucket), signers });
+}
+
+/**
+ * The route built from settings (`process.env` on Lambda, once per cold start; the local
+ * stack's and the bench's own): config, the S3 client, both signers and the logger.
+ */
+export async function downloadFromEnv(env: Env, wiring: DownloadWiring = {}) {
+  const config = loadConfig(env);
+  return createDownloadHandler({
+    service: await buildDownloadService(config, wiring),
+    logger: new Logger({ serviceName: 'signet-download', logLevel: config.logLevel }),
+  });
 }

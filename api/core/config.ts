@@ -43,9 +43,18 @@ export interface Config {
   readonly cookieName: string;
   /** Prefixes a caller may read, `{sub}` templated. `SIGNET_READ_PREFIXES`, default `public/,users/{sub}/`. */
   readonly readPrefixes: readonly string[];
+  /**
+   * The handlers' log level. `POWERTOOLS_LOG_LEVEL`, else `LOG_LEVEL`, default none: Powertools'
+   * own (INFO). Lambda's Advanced Logging Controls, where set, decide over it.
+   */
+  readonly logLevel: LogLevelName | undefined;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** A log level Powertools knows, in its spelling (upper case). */
+export type LogLevelName = keyof typeof LogLevelThreshold;
+
+/** Where settings are read: `process.env` on Lambda, an object of its own elsewhere. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Asymmetric JWS algorithms jose supports; HMAC and `none` are never accepted. */
 const ASYMMETRIC_ALGORITHMS = new Set([
@@ -248,9 +257,15 @@ export function loadConfig(env: Env): Config {
     if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
       fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}" must not start with "/" or hold "." segments`);
     }
-    if (/\{sub\}(?!\/)/.test(prefix)) {
-      // "users/{sub}" would let sub "alic" read "users/alice...": a {sub} must end a segment.
-      fail('SIGNET_READ_PREFIXES', prefixesRaw, `"${prefix}": {sub} must be followed by "/"`);
+    if (/(?<!\/)\{sub\}|\{sub\}(?!\/)/.test(prefix)) {
+      // A {sub} is a whole segment under a fixed folder. "users/{sub}" would let sub "alic"
+      // read "users/alice..."; "users/u{sub}/" gives sub "x" the folder of sub "ux"; "{sub}/"
+      // gives sub "internal" the folder "internal/".
+      fail(
+        'SIGNET_READ_PREFIXES',
+        prefixesRaw,
+        `"${prefix}": {sub} must be a whole segment under a fixed folder, as in "users/{sub}/"`,
+      );
     }
     const withoutSub = prefix.replaceAll('{sub}', '');
     if (withoutSub.includes('{') || withoutSub.includes('}')) {
@@ -258,8 +273,8 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  // Powertools reads this one itself (or LOG_LEVEL when it is unset), as written (upper
-  // case), and takes anything else, "debug" included, for INFO without a word: check it here.
+  // As Powertools would read it (LOG_LEVEL when this one is unset), but checked: Powertools
+  // takes anything it does not know, "debug" included, for INFO without a word.
   const logLevelName =
     optional(env, 'POWERTOOLS_LOG_LEVEL') === undefined ? 'LOG_LEVEL' : 'POWERTOOLS_LOG_LEVEL';
   const logLevel = optional(env, logLevelName);
@@ -284,5 +299,6 @@ export function loadConfig(env: Env): Config {
     clockToleranceSeconds,
     cookieName,
     readPrefixes: Object.freeze(readPrefixes),
+    logLevel: logLevel as LogLevelName | undefined,
   });
 }

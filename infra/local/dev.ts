@@ -3,13 +3,10 @@ import type { Server } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { contentType } from 'mime-types';
+import { authorizerFromEnv } from '../../api/adapters/authorizer.ts';
+import { downloadFromEnv } from '../../api/adapters/download.ts';
 import { buildEdgeFunctions } from '../../edge/build.ts';
-import {
-  type AuthorizerHandler,
-  type LocalRestApi,
-  type ProxyHandler,
-  LocalRestApi as RestApi,
-} from './api-gateway.ts';
+import { type LocalRestApi, LocalRestApi as RestApi } from './api-gateway.ts';
 import { startDynamo } from './dynamo.ts';
 import { startEdge } from './edge.ts';
 import { loadEdgeFunction } from './edge-runtime.ts';
@@ -35,7 +32,7 @@ export interface DevOptions {
   readonly dynamodbPort: number;
   /** Folder whose files are uploaded on start, keyed by their relative path. */
   readonly samplesDir: string;
-  /** The environment to read settings from and to set for the handlers (default process.env). */
+  /** Where the handlers' own settings are read (`SIGNET_URL_TTL_SECONDS`, ...); default `process.env`, never changed. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -56,9 +53,6 @@ function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((done) => server.close(() => done()));
 }
-
-/** How many stacks this process has started. */
-let starts = 0;
 
 /**
  * `signet dev`: the whole gateway on 127.0.0.1 — local S3 (SigV4-checked), a DynamoDB
@@ -146,11 +140,12 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
     });
     closers.push(() => closeServer(edge.server));
 
-    // The handlers read their settings from the environment at import, as on Lambda.
-    Object.assign(env, {
+    // The handlers' settings: the caller's, with the local stack's own over them. Each start
+    // builds its handlers afresh, as a cold start does.
+    const handlerEnv = {
+      ...env,
       SIGNET_BUCKET: LOCAL_BUCKET,
       SIGNET_REGION: LOCAL_REGION,
-      AWS_REGION: LOCAL_REGION,
       SIGNET_S3_ENDPOINT: s3.endpoint,
       SIGNET_DISTRIBUTION_DOMAIN: edge.url,
       SIGNET_CF_KEY_PAIR_ID: active.id,
@@ -158,42 +153,24 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       SIGNET_ISSUER: issuer.url,
       SIGNET_AUDIENCE: LOCAL_AUDIENCE,
       SIGNET_JWKS_URL: issuer.jwks,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    });
-    delete env.AWS_SESSION_TOKEN;
-    delete env.AWS_PROFILE;
-    // Quieter than on Lambda, unless a level Powertools reads is set (loadConfig checks it).
-    if (!env.POWERTOOLS_LOG_LEVEL?.trim() && !env.LOG_LEVEL?.trim()) env.POWERTOOLS_LOG_LEVEL = 'WARN';
-    // Each start is a cold start: the handler modules are loaded afresh (a new module URL),
-    // so a second start in this process reads its own settings, not the first one's.
-    const fresh = (path: string) => {
-      const url = new URL(path, import.meta.url);
-      url.search = `start=${starts}`;
-      return url.href;
+      // Quieter than on Lambda, unless a level is set (loadConfig checks it).
+      ...(env.POWERTOOLS_LOG_LEVEL?.trim() || env.LOG_LEVEL?.trim() ? {} : { POWERTOOLS_LOG_LEVEL: 'WARN' }),
     };
-    starts += 1;
-    const [{ handler: authorizer }, { handler: download }] = await Promise.all([
-      import(/* @vite-ignore */ fresh('../../api/handlers/authorizer.ts')) as Promise<
-        typeof import('../../api/handlers/authorizer.ts')
-      >,
-      import(/* @vite-ignore */ fresh('../../api/handlers/download.ts')) as Promise<
-        typeof import('../../api/handlers/download.ts')
-      >,
-    ]);
+    const authorizer = authorizerFromEnv(handlerEnv);
+    const download = await downloadFromEnv(handlerEnv, { credentials });
     restApi = new RestApi({
       region: LOCAL_REGION,
-      authorizer: authorizer as AuthorizerHandler,
+      authorizer,
       routes: [
         {
           methods: ['GET', 'HEAD'],
           resource: '/d/{proxy+}',
           authorize: true,
-          handler: download as ProxyHandler,
+          handler: download,
         },
         // `/d/` (an empty key) reaches the route, which answers 400 as the contract says; a
         // greedy `{proxy+}` needs one character, so without this it would be "no such route".
-        { methods: ['GET', 'HEAD'], resource: '/d', authorize: true, handler: download as ProxyHandler },
+        { methods: ['GET', 'HEAD'], resource: '/d', authorize: true, handler: download },
       ],
     });
 

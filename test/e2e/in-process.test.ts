@@ -56,4 +56,39 @@ describe('startDev twice in one process', () => {
     // Assess
     expect(statuses).toEqual([302, 302, 302, 302]);
   });
+
+  it("takes the handlers' settings from the env it is given, and leaves process.env alone", async () => {
+    // Prepare
+    const before = { ...process.env };
+    const env = { SIGNET_URL_TTL_SECONDS: '120', SIGNET_DEFAULT_VIA: 's3' };
+    const stack = await startDev({
+      stateDir,
+      edgePort: 0,
+      s3Port: 0,
+      issuerPort: 0,
+      dynamodbPort: 0,
+      samplesDir: samples,
+      env,
+    });
+    try {
+      const { edge, issuer, audience } = stack.endpoints;
+      const token = await mintToken(stateDir, { issuer, audience, sub: 'dev-user', scope: 'downloads:all' });
+
+      // Act: no via, so the given default decides.
+      const res = await fetch(`${edge}/d/a.txt`, {
+        headers: { authorization: `Bearer ${token}` },
+        redirect: 'manual',
+      });
+
+      // Assess
+      expect(res.status).toBe(302);
+      const location = new URL(res.headers.get('location') ?? 'http://none');
+      expect(location.origin).toBe(stack.endpoints.s3);
+      expect(location.searchParams.get('X-Amz-Expires')).toBe('120');
+      expect(env).toEqual({ SIGNET_URL_TTL_SECONDS: '120', SIGNET_DEFAULT_VIA: 's3' });
+      expect(process.env).toEqual(before);
+    } finally {
+      await stack.close();
+    }
+  });
 });

@@ -411,8 +411,18 @@ describe('loadConfig', () => {
   });
 });
 
-describe('read prefixes: {sub} must end a segment', () => {
-  it.each(['users/{sub}', 'users/{sub}-x/', 'a/{sub}b/'])('rejects %s', (prefix) => {
+describe('read prefixes: {sub} must be a whole segment under a fixed folder', () => {
+  it.each([
+    'users/{sub}',
+    'users/{sub}-x/',
+    'a/{sub}b/',
+    // Two users' folders would meet: sub "x" here is sub "ux" under users/{sub}/.
+    'users/u{sub}/',
+    'team-{sub}/',
+    // Sub "internal" would read internal/.
+    '{sub}/',
+    '{sub}/files/',
+  ])('rejects %s', (prefix) => {
     // Prepare
     const env = {
       SIGNET_BUCKET: 'signet-test',

@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDownloadHandler } from '../../api/adapters/download.ts';
+import { buildDownloadService, createDownloadHandler } from '../../api/adapters/download.ts';
 import { loadConfig } from '../../api/core/config.ts';
-import { buildDownloadService } from '../../api/handlers/download.ts';
 
 const KEY = 'public/a.pdf';
 
