@@ -94,7 +94,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponse[] = [
     'Unsupported Media Type',
     'unsupported body',
   ),
-  // The authorizer throws anything but "Unauthorized" only when it cannot verify (JWKS down).
+  // The authorizer throws anything but "Unauthorized" when it cannot verify (JWKS down) or on a bug.
   entry(
     'AUTHORIZER_FAILURE',
     503,

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { type Config, type Env, loadConfig } from '../core/config.ts';
-import { UnauthorizedError } from '../core/errors.ts';
+import { UnauthorizedError, UnavailableError } from '../core/errors.ts';
 import { extractToken, verifyToken } from '../core/token.ts';
 
 /** What the route receives as `requestContext.authorizer`. */
@@ -31,8 +31,8 @@ export function stageWildcard(methodArn: string): string {
 
 /**
  * A REST API REQUEST authorizer. A missing or bad token throws `Unauthorized` (the
- * gateway's 401); an unreachable JWKS throws any other error (the gateway's authorizer
- * failure, answered as 503): it never allows.
+ * gateway's 401); an unreachable JWKS, or a bug, throws any other error (the gateway's
+ * authorizer failure, answered as 503): it never allows.
  */
 export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
@@ -55,8 +55,13 @@ export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
         logger.info('token rejected', { reason: cause ?? error.message });
         throw new Error('Unauthorized');
       }
-      logger.error('token verification unavailable', { error: error as Error });
-      throw new Error('AuthorizerUnavailable');
+      if (error instanceof UnavailableError) {
+        logger.error('token verification unavailable', { error });
+        throw new Error('AuthorizerUnavailable');
+      }
+      // A bug: API Gateway answers any throw but "Unauthorized" alike, so only the log differs.
+      logger.error('authorizer failed', { error: error as Error });
+      throw error;
     }
   };
 }

@@ -5,18 +5,18 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CdnSigner, readPrivateKey } from '../core/cdn-signer.ts';
 import { type Config, type Env, loadConfig, type Via } from '../core/config.ts';
 import { DownloadService } from '../core/download.ts';
-import { NotFoundError, SignetError, UnauthorizedError, UnavailableError } from '../core/errors.ts';
+import {
+  MisconfiguredError,
+  SignetError,
+  StorageDeniedError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../core/errors.ts';
 import { scopesFromClaims } from '../core/keys.ts';
 import { type ObjectStore, S3ObjectStore } from '../core/object-store.ts';
 import { clientBucketUrl, S3Signer } from '../core/s3-signer.ts';
 import type { Signer } from '../core/signing.ts';
 import { BASE_HEADERS, getPathParameter, getQuery, jsonResult, problemResult, wantsJson } from './rest.ts';
-
-/** What the AWS SDK tells of an S3 answer, on its errors. */
-interface S3Metadata {
-  readonly requestId?: string;
-  readonly extendedRequestId?: string;
-}
 
 export interface DownloadHandlerDeps {
   readonly service: DownloadService;
@@ -55,17 +55,13 @@ export function createDownloadHandler({ service, logger }: DownloadHandlerDeps) 
     } catch (error) {
       if (error instanceof UnavailableError) {
         logger.warn('download unavailable', { error });
-      } else if (error instanceof NotFoundError && error.cause !== undefined) {
-        // S3 answered 403: a missing key when the role lacks s3:ListBucket, or a role or
-        // policy at fault. The caller sees 404; ops see what S3 said, without noise. An
-        // answer to HEAD has no body, so the error may be named only `Unknown`: S3's
-        // request ids are what AWS support can trace.
-        const { name, $metadata } = error.cause as Error & { $metadata?: S3Metadata };
-        logger.info('storage answered 403; answered 404', {
-          s3Error: name,
-          s3RequestId: $metadata?.requestId,
-          s3ExtendedRequestId: $metadata?.extendedRequestId,
-        });
+      } else if (error instanceof StorageDeniedError) {
+        // A missing key when the role lacks s3:ListBucket, or a role or policy at fault: the
+        // caller sees 404; ops see what S3 said (a HEAD's error has no body, so its name
+        // may be only `Unknown`; the request ids are what AWS support can trace).
+        logger.info('storage answered 403; answered 404', { ...error.answer });
+      } else if (error instanceof MisconfiguredError) {
+        logger.error('storage refused the request as configured', { ...error.answer });
       } else if (!(error instanceof SignetError)) {
         logger.error('download failed', { error: error as Error });
       }

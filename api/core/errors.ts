@@ -39,6 +39,41 @@ export class NotFoundError extends SignetError {
   readonly code = 'NOT_FOUND';
 }
 
+/** What the storage answered, for the logs: never for a response body. */
+export interface StorageAnswer {
+  /** The AWS error name; `Unknown` or absent for an answer without a body (any HEAD). */
+  readonly s3Error: string | undefined;
+  readonly s3Status: number | undefined;
+  /** S3's request ids: what AWS support can trace. */
+  readonly s3RequestId: string | undefined;
+  readonly s3ExtendedRequestId: string | undefined;
+}
+
+/**
+ * S3 said 403. To the caller, no such object (without s3:ListBucket S3 says 403 for a
+ * missing key, and a caller must not learn the difference); to ops, what S3 said, since a
+ * role or bucket policy at fault looks the same.
+ */
+export class StorageDeniedError extends NotFoundError {
+  constructor(readonly answer: StorageAnswer) {
+    super('no such object');
+  }
+}
+
+/**
+ * A dependency refused the request as Signet is set up (S3 answering 400 or 301 for a
+ * wrong region or bucket): a deployment fault. Retrying cannot help, so it is no 503.
+ */
+export class MisconfiguredError extends SignetError {
+  readonly code = 'MISCONFIGURED';
+  constructor(
+    message: string,
+    readonly answer: StorageAnswer,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The object exists but cannot be read now: archived (S3 Glacier Flexible Retrieval, Deep
  * Archive, an Intelligent-Tiering archive tier) and not restored. A signed URL to it would

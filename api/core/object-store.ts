@@ -1,5 +1,11 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { NotFoundError, UnavailableError } from './errors.ts';
+import {
+  MisconfiguredError,
+  NotFoundError,
+  type StorageAnswer,
+  StorageDeniedError,
+  UnavailableError,
+} from './errors.ts';
 
 /** What Signet needs to know about an object before it signs a link to it. */
 export interface ObjectInfo {
@@ -13,7 +19,7 @@ export interface ObjectInfo {
 
 /** Port: the private bucket. */
 export interface ObjectStore {
-  /** Throws NotFoundError or UnavailableError; never anything else. */
+  /** Throws NotFoundError, UnavailableError or MisconfiguredError; never anything else. */
   head(key: string): Promise<ObjectInfo>;
 }
 
@@ -35,31 +41,46 @@ const TRANSIENT_CODES = new Set([
 interface SdkFault {
   name?: string;
   code?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+}
+
+function storageAnswer(fault: SdkFault): StorageAnswer {
+  return {
+    s3Error: fault.name,
+    s3Status: fault.$metadata?.httpStatusCode,
+    s3RequestId: fault.$metadata?.requestId,
+    s3ExtendedRequestId: fault.$metadata?.extendedRequestId,
+  };
 }
 
 /**
  * Maps an S3 fault to a Signet error, each branch on purpose:
  * - 404 (`NotFound`): no such object;
- * - 403: also no such object, as far as the caller knows (without s3:ListBucket S3 says
- *   403 for a missing key, and a caller must not learn the difference);
+ * - 403: also no such object, as far as the caller knows (StorageDeniedError: ops see
+ *   what S3 said);
  * - 429, 503 `SlowDown`, 5xx, timeouts and connection faults: unavailable, retry;
- * - anything else (400, 301 wrong region, ...): a deployment fault, unavailable too, so
- *   the caller sees 503 and ops see the logged cause.
+ * - any other 3xx or 4xx (400, 301 for a wrong region, ...): a deployment fault, which no
+ *   retry mends (MisconfiguredError, a 500 logged as an error);
+ * - anything without an HTTP status: unavailable, as a fault on the way to S3.
  */
-export function mapS3Fault(error: unknown): NotFoundError | UnavailableError {
+export function mapS3Fault(error: unknown): NotFoundError | UnavailableError | MisconfiguredError {
   const fault = (error ?? {}) as SdkFault;
   const status = fault.$metadata?.httpStatusCode;
   if (status === 404 || fault.name === 'NotFound' || fault.name === 'NoSuchKey') {
     return new NotFoundError('no such object');
   }
-  // The cause is kept (and logged by the route) so that a broken role or policy shows.
-  if (status === 403) return new NotFoundError('no such object', { cause: error });
+  if (status === 403) return new StorageDeniedError(storageAnswer(fault));
   if (status === 429 || status === 503 || fault.name === 'SlowDown' || fault.name === 'ThrottlingException') {
     return new UnavailableError('storage is throttling requests', 2, { cause: error });
   }
   if ((fault.name && TRANSIENT_CODES.has(fault.name)) || (fault.code && TRANSIENT_CODES.has(fault.code))) {
     return new UnavailableError('storage did not answer in time', 1, { cause: error });
+  }
+  if (status !== undefined && status >= 300 && status < 500) {
+    return new MisconfiguredError(
+      'storage refused the request as the gateway is set up',
+      storageAnswer(fault),
+    );
   }
   return new UnavailableError('storage is unavailable', 5, { cause: error });
 }

@@ -31,8 +31,8 @@ export function problem(status: number, slug: string, title: string, detail: str
 }
 
 /**
- * The one place where errors become HTTP answers. Anything that is not a SignetError is a
- * bug or an unmapped fault: it is answered as 500 with a generic detail, never its message.
+ * The one place where errors become HTTP answers. A MisconfiguredError, and anything that
+ * is not a SignetError (a bug), is answered as 500 with a generic detail, never its message.
  */
 export function toProblemResponse(error: unknown): ProblemResponse {
   if (error instanceof BadRequestError) {
@@ -65,6 +65,8 @@ export function toProblemResponse(error: unknown): ProblemResponse {
       headers: { 'Retry-After': String(error.retryAfterSeconds) },
     };
   }
+  // A deployment fault (MisconfiguredError) and a bug alike: nothing the caller can mend
+  // or wait out, and nothing of the cause in the body.
   return {
     problem: problem(500, 'internal', 'Internal Server Error', 'an unexpected error occurred'),
     headers: {},

@@ -404,6 +404,8 @@ describe('authorizer: an unavailable JWKS never lets a request through', () => {
     await closed.close();
     const token = await sign(claims());
 
+    const error = vi.spyOn(logger, 'error');
+
     // Act
     const outcome = await run(
       authorizer(remoteKeys(closed.url)),
@@ -414,6 +416,29 @@ describe('authorizer: an unavailable JWKS never lets a request through', () => {
     expect(outcome.result).toBeUndefined();
     expect(outcome.error).toBeInstanceOf(Error);
     expect((outcome.error as Error).message).not.toBe('Unauthorized');
+    expect(error).toHaveBeenCalledWith('token verification unavailable', expect.anything());
+    error.mockRestore();
+  });
+
+  it("lets a bug out as itself (the gateway's authorizer failure), logged apart from a JWKS outage", async () => {
+    // Prepare: an event that breaks the authorizer the way a bug would.
+    const broken = event({});
+    Object.defineProperty(broken, 'headers', {
+      get() {
+        throw new TypeError('a bug');
+      },
+    });
+    const error = vi.spyOn(logger, 'error');
+
+    // Act
+    const outcome = await run(authorizer(remoteKeys()), broken);
+
+    // Assess
+    expect(outcome.result).toBeUndefined();
+    expect(outcome.error).toBeInstanceOf(TypeError);
+    expect(error).toHaveBeenCalledWith('authorizer failed', expect.anything());
+    expect(error).not.toHaveBeenCalledWith('token verification unavailable', expect.anything());
+    error.mockRestore();
   });
 
   it.each([

@@ -683,7 +683,6 @@ describe('storage faults', () => {
     ['429', () => awsError('TooManyRequestsException', 429)],
     ['a timeout', () => awsError('TimeoutError', undefined)],
     ['a reset connection', () => Object.assign(awsError('Error', undefined), { code: 'ECONNRESET' })],
-    ['an unknown 400', () => awsError('InvalidArgument', 400)],
   ])('answers 503 with Retry-After on %s', async (_, error) => {
     // Prepare
     s3.on(HeadObjectCommand).rejects(error());
@@ -694,6 +693,22 @@ describe('storage faults', () => {
     // Assess
     expectProblem(result, 503);
     expect(header(result, 'Retry-After')).toMatch(/^[1-9]\d*$/);
+  });
+
+  it.each([
+    ['an unknown 400', () => awsError('InvalidArgument', 400)],
+    ['301 (the bucket is in another region)', () => awsError('PermanentRedirect', 301)],
+  ])('answers 500 without Retry-After on %s: a deployment fault no retry mends', async (_, error) => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(error());
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    const problem = expectProblem(result, 500);
+    expect(problem.detail).toBe('an unexpected error occurred');
+    expect(header(result, 'Retry-After')).toBeUndefined();
   });
 
   it('answers 500 with a generic detail when something unexpected breaks', async () => {
@@ -756,8 +771,29 @@ describe('what the route logs when it cannot serve', () => {
     expectProblem(result, 404);
     expect(info).toHaveBeenCalledWith('storage answered 403; answered 404', {
       s3Error: 'AccessDenied',
+      s3Status: 403,
       s3RequestId: 'R3QU35T',
       s3ExtendedRequestId: 'ExT/3nd3d=',
+    });
+  });
+
+  it('a storage answer no retry mends (a wrong region) is logged as an error, with what S3 said', async () => {
+    // Prepare
+    const moved = awsError('PermanentRedirect', 301);
+    Object.assign(moved.$metadata, { requestId: 'R3D1R3CT' });
+    s3.on(HeadObjectCommand).rejects(moved);
+    const { handle, error } = spyingHandler(new S3ObjectStore(client, BUCKET));
+
+    // Act
+    const result = await handle(event({ query: { via: 's3' } }));
+
+    // Assess
+    expectProblem(result, 500);
+    expect(error).toHaveBeenCalledWith('storage refused the request as configured', {
+      s3Error: 'PermanentRedirect',
+      s3Status: 301,
+      s3RequestId: 'R3D1R3CT',
+      s3ExtendedRequestId: undefined,
     });
   });
 

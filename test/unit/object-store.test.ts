@@ -2,7 +2,7 @@ import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, UnavailableError } from '../../api/core/errors.ts';
+import { MisconfiguredError, NotFoundError, UnavailableError } from '../../api/core/errors.ts';
 import { mapS3Fault, S3ObjectStore } from '../../api/core/object-store.ts';
 
 const BUCKET = 'signet-test';
@@ -105,8 +105,6 @@ describe('S3ObjectStore.head', () => {
     ['ECONNREFUSED', () => Object.assign(new Error('connect refused'), { code: 'ECONNREFUSED' }), 1],
     ['an AbortError', () => sdkError('AbortError'), 1],
     ['500 InternalError', () => serviceError('InternalError', 500, 'server'), 5],
-    ['an unknown 400', () => sdkError('InvalidArgument', 400), 5],
-    ['301 wrong region', () => sdkError('PermanentRedirect', 301), 5],
     ['a plain TypeError', () => new TypeError('x is not a function'), 5],
   ])('maps %s to UNAVAILABLE (retry after %s s)', async (_, error, retryAfterSeconds) => {
     // Prepare
@@ -124,6 +122,51 @@ describe('S3ObjectStore.head', () => {
       cause: fault,
     });
     expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'public/a.pdf' });
+  });
+
+  it.each([
+    ['an unknown 400', () => sdkError('InvalidArgument', 400), 400],
+    ['301 wrong region', () => sdkError('PermanentRedirect', 301), 301],
+    [
+      '400 AuthorizationHeaderMalformed (SDK class)',
+      () => serviceError('AuthorizationHeaderMalformed', 400, 'client'),
+      400,
+    ],
+  ])('maps %s to MISCONFIGURED, which no retry mends', async (_, error, status) => {
+    // Prepare
+    const fault = error();
+    s3.on(HeadObjectCommand).rejects(fault);
+
+    // Act
+    const head = store.head('public/a.pdf');
+
+    // Assess
+    await expect(head).rejects.toBeInstanceOf(MisconfiguredError);
+    await expect(store.head('public/a.pdf')).rejects.toMatchObject({
+      code: 'MISCONFIGURED',
+      answer: {
+        s3Error: fault.name,
+        s3Status: status,
+      },
+    });
+  });
+
+  it('keeps what S3 said on a 403, for the logs, behind NOT_FOUND', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(
+      sdkError('AccessDenied', 403, {
+        $metadata: { httpStatusCode: 403, requestId: 'R3QU35T', extendedRequestId: 'ExT=' },
+      }),
+    );
+
+    // Act
+    const head = store.head('public/a.pdf');
+
+    // Assess
+    await expect(head).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      answer: { s3Error: 'AccessDenied', s3Status: 403, s3RequestId: 'R3QU35T', s3ExtendedRequestId: 'ExT=' },
+    });
   });
 
   it('does not carry the AWS message into its own', async () => {
