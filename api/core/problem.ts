@@ -1,10 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import {
   ArchivedError,
   BadRequestError,
   ForbiddenKeyError,
   InsufficientScopeError,
   NotFoundError,
-  type SignetError,
   UnauthorizedError,
   UnavailableError,
 } from './errors.ts';
@@ -25,8 +25,21 @@ export interface ProblemResponse {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://signet.dev/problems/';
 
-/** Builds a problem body; `slug` becomes the stable `type` URI. */
-export function problem(status: number, slug: string, title: string, detail: string): Problem {
+/** The headers every problem answer carries, from the Lambdas, the gateway and the local stand-ins. */
+export const PROBLEM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': PROBLEM_CONTENT_TYPE,
+  'Cache-Control': 'private, no-store',
+});
+
+/** RFC 9110's names where Node's table keeps older ones. */
+const RFC_9110_TITLES: Readonly<Record<number, string>> = {
+  413: 'Content Too Large',
+  422: 'Unprocessable Content',
+};
+
+/** Builds a problem body: `slug` becomes the stable `type` URI, the title is the status's name. */
+export function problem(status: number, slug: string, detail: string): Problem {
+  const title = RFC_9110_TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
   return { type: `${TYPE_BASE}${slug}`, title, status, detail };
 }
 
@@ -36,43 +49,39 @@ export function problem(status: number, slug: string, title: string, detail: str
  */
 export function toProblemResponse(error: unknown): ProblemResponse {
   if (error instanceof BadRequestError) {
-    return { problem: problem(400, 'bad-request', 'Bad Request', error.message), headers: {} };
+    return { problem: problem(400, 'bad-request', error.message), headers: {} };
   }
   if (error instanceof UnauthorizedError) {
     return {
-      problem: problem(401, 'unauthorized', 'Unauthorized', error.message),
+      problem: problem(401, 'unauthorized', error.message),
       headers: { 'WWW-Authenticate': 'Bearer' },
     };
   }
   if (error instanceof InsufficientScopeError) {
     return {
-      problem: problem(403, 'insufficient-scope', 'Forbidden', error.message),
+      problem: problem(403, 'insufficient-scope', error.message),
       headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${error.scope}"` },
     };
   }
   if (error instanceof ForbiddenKeyError) {
-    return { problem: problem(403, 'forbidden', 'Forbidden', error.message), headers: {} };
+    return { problem: problem(403, 'forbidden', error.message), headers: {} };
   }
   if (error instanceof NotFoundError) {
-    return { problem: problem(404, 'not-found', 'Not Found', error.message), headers: {} };
+    return { problem: problem(404, 'not-found', error.message), headers: {} };
   }
   if (error instanceof ArchivedError) {
-    return { problem: problem(409, 'archived', 'Conflict', error.message), headers: {} };
+    return { problem: problem(409, 'archived', error.message), headers: {} };
   }
   if (error instanceof UnavailableError) {
     return {
-      problem: problem(503, 'unavailable', 'Service Unavailable', error.message),
+      problem: problem(503, 'unavailable', error.message),
       headers: { 'Retry-After': String(error.retryAfterSeconds) },
     };
   }
   // A deployment fault (MisconfiguredError) and a bug alike: nothing the caller can mend
   // or wait out, and nothing of the cause in the body.
   return {
-    problem: problem(500, 'internal', 'Internal Server Error', 'an unexpected error occurred'),
+    problem: problem(500, 'internal', 'an unexpected error occurred'),
     headers: {},
   };
-}
-
-export function isSignetError(error: unknown): error is SignetError {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && 'code' in error;
 }

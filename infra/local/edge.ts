@@ -5,13 +5,13 @@ import {
   type IncomingMessage,
   type Server,
   type ServerResponse,
-  STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
+import { PROBLEM_HEADERS } from '../../api/core/problem.ts';
 import { gatewayResponse } from '../gateway-responses.ts';
 import type { LocalRestApi } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
@@ -61,17 +61,11 @@ function problem(
   res: ServerResponse,
   status: number,
   slug: string,
-  title: string,
   detail: string,
   headers: Record<string, string> = {},
 ): void {
-  const body = problemBody(status, slug, title, detail);
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/problem+json',
-    'Cache-Control': 'private, no-store',
-    'Content-Length': Buffer.byteLength(body),
-  });
+  const body = problemBody(status, slug, detail);
+  res.writeHead(status, { ...headers, ...PROBLEM_HEADERS, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -187,7 +181,7 @@ async function runFunction(
     result = undefined;
   }
   if (result && typeof result === 'object') return result;
-  problem(res, 503, 'function-failed', 'Service Unavailable', 'the edge function failed', {
+  problem(res, 503, 'function-failed', 'the edge function failed', {
     'Retry-After': '1',
   });
   return undefined;
@@ -235,7 +229,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   async function api(req: IncomingMessage, res: ServerResponse, rawUrl: string): Promise<void> {
     const restApi = options.api();
     if (!restApi) {
-      problem(res, 503, 'unavailable', 'Service Unavailable', 'the API is starting', { 'Retry-After': '1' });
+      problem(res, 503, 'unavailable', 'the API is starting', { 'Retry-After': '1' });
       return;
     }
     const body = await readBody(req, MAX_API_BODY_BYTES);
@@ -269,7 +263,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   ): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // CloudFront answers 403 for a method the cache behaviour does not allow (GET, HEAD here).
-      problem(res, 403, 'method-not-allowed', 'Forbidden', 'only GET and HEAD are allowed on /files/');
+      problem(res, 403, 'method-not-allowed', 'only GET and HEAD are allowed on /files/');
       return;
     }
     const verdict = verifyCloudFrontUrl({
@@ -282,7 +276,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       clientIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
     });
     if (!verdict.ok) {
-      problem(res, 403, 'forbidden', 'Forbidden', `the signed URL was rejected (${verdict.code})`);
+      problem(res, 403, 'forbidden', `the signed URL was rejected (${verdict.code})`);
       return;
     }
 
@@ -360,21 +354,20 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       originResponse.resume();
       if (status === 403 || status === 404) {
         // S3 says 403 for a missing key without s3:ListBucket; viewers see 404 either way.
-        problem(res, 404, 'not-found', 'Not Found', 'no such object');
+        problem(res, 404, 'not-found', 'no such object');
       } else if (status === 412 || status === 416) {
-        const title = status === 412 ? 'Precondition Failed' : 'Range Not Satisfiable';
+        const detail = status === 412 ? 'a precondition does not hold' : 'the range is not satisfiable';
         // A 416 says how large the object is (RFC 9110 §15.5.17), as the origin said.
         const range = originResponse.headers['content-range'];
-        problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', title, title, {
+        problem(res, status, status === 412 ? 'precondition-failed' : 'range-not-satisfiable', detail, {
           ...(status === 416 && range ? { 'Content-Range': range } : {}),
         });
       } else if (status < 500) {
         // The origin refused the request (S3 answers 400 for a key it cannot hold, say):
         // CloudFront passes a 4xx on; only the origin failing is a 502.
-        const title = STATUS_CODES[status] ?? 'Client Error';
-        problem(res, status, 'origin-refused', title, 'the origin refused the request');
+        problem(res, status, 'origin-refused', 'the origin refused the request');
       } else {
-        problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the origin failed to answer');
+        problem(res, 502, 'bad-gateway', 'the origin failed to answer');
       }
       return;
     }
@@ -414,12 +407,12 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     const badHost = hostProblem(req);
     if (badHost) {
-      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', badHost));
+      refuse(req, res, () => problem(res, 400, 'bad-request', badHost));
       return;
     }
     const target = requestTarget(req);
     if (typeof target === 'string') {
-      refuse(req, res, () => problem(res, 400, 'bad-request', 'Bad Request', target));
+      refuse(req, res, () => problem(res, 400, 'bad-request', target));
       return;
     }
     const { rawUrl, host } = target;
@@ -433,24 +426,16 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
           ? files
           : undefined;
     if (!route) {
-      problem(
-        res,
-        404,
-        'not-found',
-        'Not Found',
-        'no such path: the edge routes /d/*, /p/*, /links* and /files/*',
-      );
+      problem(res, 404, 'not-found', 'no such path: the edge routes /d/*, /p/*, /links* and /files/*');
       return;
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && announcesBody(req)) {
       // CloudFront answers 403 to a GET that carries a body, before any behaviour.
-      refuse(req, res, () =>
-        problem(res, 403, 'forbidden', 'Forbidden', 'a GET or HEAD request must not carry a body'),
-      );
+      refuse(req, res, () => problem(res, 403, 'forbidden', 'a GET or HEAD request must not carry a body'));
       return;
     }
     route(req, res, rawUrl, host).catch(() => {
-      if (!res.headersSent) problem(res, 502, 'bad-gateway', 'Bad Gateway', 'the edge failed to answer');
+      if (!res.headersSent) problem(res, 502, 'bad-gateway', 'the edge failed to answer');
       else res.destroy();
     });
   });
@@ -460,14 +445,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     const badHost = hostProblem(req);
     refuse(req, res, () =>
       badHost
-        ? problem(res, 400, 'bad-request', 'Bad Request', badHost)
-        : problem(
-            res,
-            417,
-            'expectation-failed',
-            'Expectation Failed',
-            'only "Expect: 100-continue" is supported',
-          ),
+        ? problem(res, 400, 'bad-request', badHost)
+        : problem(res, 417, 'expectation-failed', 'only "Expect: 100-continue" is supported'),
     );
   });
   server.keepAliveTimeout = 65_000;

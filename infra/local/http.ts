@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { PROBLEM_HEADERS, problem } from '../../api/core/problem.ts';
 
 /** Headers a proxy must not forward (RFC 9110 §7.6.1), plus `expect`, which it answers itself. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -106,9 +107,9 @@ export function answerClientErrors(server: Server, render: (code: string) => Cli
 /** The code `render` gets for a CONNECT request, which these servers (no proxies) refuse. */
 export const CONNECT = 'CONNECT';
 
-/** An RFC 9457 problem body of the local stand-ins. */
-export function problemBody(status: number, slug: string, title: string, detail: string): string {
-  return JSON.stringify({ type: `https://signet.dev/problems/${slug}`, title, status, detail });
+/** An RFC 9457 problem body of the local stand-ins, as text. */
+export function problemBody(status: number, slug: string, detail: string): string {
+  return JSON.stringify(problem(status, slug, detail));
 }
 
 /** What Node's HTTP parser reports, as the answer Node itself would send (but in problem+json). */
@@ -131,11 +132,7 @@ export function parserProblem(code: string, allow: string): ClientErrorAnswer {
   ];
   return {
     status,
-    headers: {
-      'Content-Type': 'application/problem+json',
-      'Cache-Control': 'private, no-store',
-      ...(status === 405 ? { Allow: allow } : {}),
-    },
-    body: problemBody(status, slug, STATUS_CODES[status] ?? 'Bad Request', detail),
+    headers: { ...PROBLEM_HEADERS, ...(status === 405 ? { Allow: allow } : {}) },
+    body: problemBody(status, slug, detail),
   };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { answerClientErrors, listen, parserProblem } from './http.ts';
+import { PROBLEM_HEADERS } from '../../api/core/problem.ts';
+import { answerClientErrors, listen, parserProblem, problemBody } from './http.ts';
 import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
@@ -95,20 +96,19 @@ export async function startIssuer(
   const problem = (
     res: ServerResponse,
     status: number,
+    slug: string,
     detail: string,
     headers: Record<string, string> = {},
   ) => {
-    const text = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
-    res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
-    res.end(text);
+    res.writeHead(status, { ...headers, ...PROBLEM_HEADERS }).end(problemBody(status, slug, detail));
   };
   const server = createServer((req, res) => {
     // The query does not name another resource; HEAD is GET without the body. An
     // absolute-form target names the path after its host (RFC 9112 §3.2.2).
     const target = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
-    if (target.split('?', 1)[0] !== JWKS_PATH) return problem(res, 404, 'no such path');
+    if (target.split('?', 1)[0] !== JWKS_PATH) return problem(res, 404, 'not-found', 'no such path');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return problem(res, 405, 'the JWKS is read with GET', { Allow: 'GET, HEAD' });
+      return problem(res, 405, 'method-not-allowed', 'the JWKS is read with GET', { Allow: 'GET, HEAD' });
     }
     res.writeHead(200, {
       'Content-Type': 'application/jwk-set+json',

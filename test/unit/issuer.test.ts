@@ -119,7 +119,11 @@ describe('the dev issuer', () => {
     // Assess
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, HEAD');
-    expect(await res.json()).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+    expect(await res.json()).toMatchObject({
+      type: 'https://signet.dev/problems/method-not-allowed',
+      status: 405,
+      title: 'Method Not Allowed',
+    });
   });
 
   it.each(['/', `${JWKS_PATH}/x`, '/.well-known/openid-configuration'])(
@@ -131,7 +135,11 @@ describe('the dev issuer', () => {
       // Assess
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ status: 404, title: 'Not Found' });
+      expect(await res.json()).toMatchObject({
+        type: 'https://signet.dev/problems/not-found',
+        status: 404,
+        title: 'Not Found',
+      });
     },
   );
 });
