@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startDev } from '../infra/local/dev.ts';
-import { mintToken } from '../infra/local/issuer.ts';
+import { DEV_TOKEN, mintToken } from '../infra/local/issuer.ts';
 import { type Endpoints, endpointsShape, paths, REMAKE, readJson, stateDir } from '../infra/local/state.ts';
 
 function port(name: string, fallback: number): number {
@@ -97,16 +97,12 @@ program
       die('dev', `cannot start: ${why}`);
     }
     const { endpoints } = stack;
-    const token = await mintToken(dir, {
-      issuer: endpoints.issuer,
-      audience: endpoints.audience,
-      sub: 'dev-user',
-      scope: 'downloads:read',
-      ttlSeconds: 3600,
-    }).catch(async (error: unknown) => {
-      await stack.close();
-      die('dev', `cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    const token = await mintToken(dir, { issuer: endpoints.issuer, audience: endpoints.audience }).catch(
+      async (error: unknown) => {
+        await stack.close();
+        die('dev', `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
     const sample =
       stack.sampleKeys.find((k) => k.includes(' ')) ?? stack.sampleKeys[0] ?? 'public/welcome.txt';
     const path = sample.split('/').map(encodeURIComponent).join('/');
@@ -119,7 +115,7 @@ program
       `  state                       ${dir} (endpoints.json, keys, objects)`,
       `  sample keys                 ${stack.sampleKeys.join(', ')}`,
       '',
-      'A dev token (sub dev-user, scope downloads:read, 1 hour; more with `npx signet token`):',
+      `A dev token (sub ${DEV_TOKEN.sub}, scope ${DEV_TOKEN.scope}, ${DEV_TOKEN.ttlSeconds / 3600} hour; more with \`npx signet token\`):`,
       '',
       `TOKEN=${token}`,
       '',
@@ -155,9 +151,14 @@ program
 program
   .command('token')
   .description('print a JWT from the local dev issuer (run `npm start` once first)')
-  .option('--sub <sub>', 'the subject', subject, 'dev-user')
-  .option('--scope <scopes>', 'space-separated scopes ("" for none, to see a 403)', scopes, 'downloads:read')
-  .option('--ttl <seconds>', `lifetime in seconds, at most ${MAX_TTL_SECONDS}`, ttlSeconds, 3600)
+  .option('--sub <sub>', 'the subject', subject, DEV_TOKEN.sub)
+  .option('--scope <scopes>', 'space-separated scopes ("" for none, to see a 403)', scopes, DEV_TOKEN.scope)
+  .option(
+    '--ttl <seconds>',
+    `lifetime in seconds, at most ${MAX_TTL_SECONDS}`,
+    ttlSeconds,
+    DEV_TOKEN.ttlSeconds,
+  )
   .action(async (options: { sub: string; scope: string; ttl: number }) => {
     const dir = stateDir();
     try {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import Negotiator from 'negotiator';
 import { BadRequestError } from '../core/errors.ts';
+import { headerValues } from '../core/headers.ts';
 import { PROBLEM_CONTENT_TYPE, toProblemResponse } from '../core/problem.ts';
 
 /** Headers every Signet answer carries. */
@@ -9,13 +10,9 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Content-Type-Options': 'nosniff',
 });
 
-/** A case-insensitive header lookup over a REST API (payload 1.0) event. */
-export function getHeader(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === lower) return value;
-  }
-  return undefined;
+/** A case-insensitive header lookup over a REST API (payload 1.0) event: the first value. */
+function getHeader(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  return headerValues(event.headers, name.toLowerCase())[0];
 }
 
 /** One query parameter; given twice it is ambiguous, so a 400. */

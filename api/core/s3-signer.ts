@@ -68,6 +68,9 @@ export async function clientBucketUrl(
   return bucketUrl(client, bucket, region, { endpoint, fips, dualStack });
 }
 
+/** How long credentials must outlive a URL they sign, in seconds: clock skew, a slow client. */
+const CREDENTIAL_MARGIN_SECONDS = 60;
+
 /**
  * `via=s3`: a SigV4 presigned GET with `response-content-disposition`. It signs a request
  * it prepares itself with `S3RequestPresigner`, skipping `getSignedUrl`'s per-call
@@ -145,8 +148,9 @@ export class S3Signer implements Signer {
    */
   async #identityFor(now: Date): Promise<AwsCredentialIdentity> {
     const identity = this.#identity;
-    // A URL signed now (for a window that started at or before now) dies by now + ttl.
-    const needed = now.getTime() + (this.#ttlSeconds + 60) * 1000;
+    // A URL signed now (for a window that started at or before now) dies by now + ttl; the
+    // credentials must outlive it by a margin for clock skew between Lambda and S3.
+    const needed = now.getTime() + (this.#ttlSeconds + CREDENTIAL_MARGIN_SECONDS) * 1000;
     if (identity && (!identity.expiration || identity.expiration.getTime() > needed)) return identity;
     try {
       this.#identity = await this.#credentials();

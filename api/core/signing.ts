@@ -14,11 +14,6 @@ export interface SigningWindow {
   readonly expiresAt: Date;
 }
 
-export interface SignedUrl {
-  readonly url: string;
-  readonly expiresAt: Date;
-}
-
 /** Port: turns an authorized download into a short-lived URL. Built once per cold start. */
 export interface Signer {
   readonly via: Via;

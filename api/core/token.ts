@@ -1,23 +1,10 @@
 import { errors, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from 'jose';
 import type { Config } from './config.ts';
 import { UnauthorizedError, UnavailableError } from './errors.ts';
+import { headerValues } from './headers.ts';
 import { type Principal, scopesFromClaims } from './keys.ts';
 
 type Headers = Readonly<Record<string, string | undefined>> | null | undefined;
-
-/** Every value of header `name` (any case), in order: several keys may differ in case only. */
-function headerValues<T>(
-  headers: Readonly<Record<string, T | undefined>> | null | undefined,
-  name: string,
-): T[] {
-  const values: T[] = [];
-  // A plain loop over the names: an event holds a few dozen headers, read on every request.
-  for (const key in headers ?? {}) {
-    const value = headers?.[key];
-    if (value !== undefined && key.toLowerCase() === name) values.push(value);
-  }
-  return values;
-}
 
 function header(headers: Headers, name: string): string | undefined {
   return headerValues(headers, name)[0];

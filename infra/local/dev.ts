@@ -1,5 +1,4 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { contentType } from 'mime-types';
@@ -10,6 +9,7 @@ import { type LocalRestApi, LocalRestApi as RestApi } from './api-gateway.ts';
 import { startDynamo } from './dynamo.ts';
 import { startEdge } from './edge.ts';
 import { loadEdgeFunction } from './edge-runtime.ts';
+import { closeServer } from './http.ts';
 import { startIssuer } from './issuer.ts';
 import { ensureKeyGroup, readKeyGroup, trustedKeys } from './key-group.ts';
 import { startLocalS3 } from './s3.ts';
@@ -22,13 +22,13 @@ export const LOCAL_AUDIENCE = 'signet';
 export interface DevOptions {
   /** The state folder (`.signet`). */
   readonly stateDir: string;
-  /** Edge (CloudFront stand-in) port; 0 for random. SPEC default 8080. */
+  /** Edge (CloudFront stand-in) port; 0 for random. `signet dev` passes `PORT`, default 8080. */
   readonly edgePort: number;
-  /** S3 port; 0 for random. SPEC default 9000. */
+  /** S3 port; 0 for random. `signet dev` passes `S3_PORT`, default 9000. */
   readonly s3Port: number;
-  /** Dev issuer (JWKS) port; 0 for random. Default 8081. */
+  /** Dev issuer (JWKS) port; 0 for random. `signet dev` passes `ISSUER_PORT`, default 8081. */
   readonly issuerPort: number;
-  /** DynamoDB-compatible server port; 0 for random. Default 8000. */
+  /** DynamoDB-compatible server port; 0 for random. `signet dev` passes `DYNAMODB_PORT`, default 8000. */
   readonly dynamodbPort: number;
   /** Folder whose files are uploaded on start, keyed by their relative path. */
   readonly samplesDir: string;
@@ -47,11 +47,6 @@ export interface DevStack {
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((done) => server.close(() => done()));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { listen } from './http.ts';
+import { closeServer, listen } from './http.ts';
 import { openLevel } from './state.ts';
 
 /**
@@ -31,10 +31,6 @@ export async function startDynamo(options: {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections?.();
-        server.close(() => done());
-      }),
+    close: () => closeServer(server),
   };
 }

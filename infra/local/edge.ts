@@ -22,6 +22,7 @@ import {
   listen,
   parserProblem,
   problemBody,
+  readBody,
 } from './http.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
@@ -131,18 +132,6 @@ function refuse(req: IncomingMessage, res: ServerResponse, answer: () => void): 
 }
 
 /** The body, or undefined once it passes `limit` bytes (the rest is not read). */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  if (Number(req.headers['content-length']) > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
 
 /** Plain header values from a function's fields (the first value of each). */
@@ -248,7 +237,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
       // `multiValueHeaders` (Node's own `headers` keeps the first Authorization only).
       // Cookie lines are one list, as one Cookie header (Node joins them with "; ").
       headers: { ...req.headersDistinct, ...(req.headers.cookie ? { cookie: [req.headers.cookie] } : {}) },
-      body,
+      body: body.toString('utf8'),
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
     res.writeHead(answer.statusCode, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });

@@ -25,6 +25,26 @@ export function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+/** Closes a server and every connection it holds, idle or not. */
+export function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeAllConnections();
+  return closed;
+}
+
+/** A request's whole body, or undefined once it is (or says it will be) over `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
  * The query of a raw request URL (after its first `?`) as decoded name/value pairs, in
  * order; undefined when a percent-escape is malformed. A `+` is a plus, as S3 reads it,

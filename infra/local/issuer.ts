@@ -50,14 +50,17 @@ export async function ensureIssuerKey(dir: string): Promise<{ key: StoredKey; cr
   return { key, created: true };
 }
 
+/** What a dev token holds unless told otherwise: `npm start`'s token and `npx signet token`'s. */
+export const DEV_TOKEN = Object.freeze({ sub: 'dev-user', scope: 'downloads:read', ttlSeconds: 3600 });
+
 export interface MintOptions {
   readonly issuer: string;
   readonly audience: string;
-  /** Default `dev-user`. */
+  /** Default `dev-user` (DEV_TOKEN). */
   readonly sub?: string;
-  /** Space-separated scopes. Default `downloads:read`. */
+  /** Space-separated scopes. Default `downloads:read` (DEV_TOKEN). */
   readonly scope?: string;
-  /** Lifetime in seconds. Default 3600. */
+  /** Lifetime in seconds. Default 3600 (DEV_TOKEN). */
   readonly ttlSeconds?: number;
 }
 
@@ -72,13 +75,13 @@ export async function mintToken(dir: string, options: MintOptions): Promise<stri
   const privateKey = await importJWK(key.privateJwk, ALG).catch((error: Error) => {
     throw new StateError(file, `the private key does not load (${error.message})`, REMAKE);
   });
-  return new SignJWT({ scope: options.scope ?? 'downloads:read' })
+  return new SignJWT({ scope: options.scope ?? DEV_TOKEN.scope })
     .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
     .setIssuer(options.issuer)
     .setAudience(options.audience)
-    .setSubject(options.sub ?? 'dev-user')
+    .setSubject(options.sub ?? DEV_TOKEN.sub)
     .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? 3600))
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? DEV_TOKEN.ttlSeconds))
     .sign(privateKey);
 }
 

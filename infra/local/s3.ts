@@ -15,7 +15,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { answerClientErrors, type ClientErrorAnswer, CONNECT, HOP_BY_HOP, queryPairs } from './http.ts';
+import {
+  answerClientErrors,
+  type ClientErrorAnswer,
+  CONNECT,
+  closeServer,
+  HOP_BY_HOP,
+  queryPairs,
+  readBody,
+} from './http.ts';
 import {
   escapes,
   keyOf,
@@ -136,17 +144,10 @@ export const MAX_LOCAL_BODY_BYTES = 512 * 1024 * 1024;
 /** A body over MAX_LOCAL_BODY_BYTES: answered 400 EntityTooLarge, as S3 answers its own limit. */
 class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage, limit = MAX_LOCAL_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+async function readWholeBody(req: IncomingMessage, limit = MAX_LOCAL_BODY_BYTES): Promise<Buffer> {
+  const body = await readBody(req, limit);
+  if (body === undefined) throw new BodyTooLarge();
+  return body;
 }
 
 /** An `aws-chunked` body, taken apart. */
@@ -551,7 +552,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       );
     }
     if (headerSigned && hexPayload) {
-      body = await readBody(req, bodyLimit);
+      body = await readWholeBody(req, bodyLimit);
       if (createHash('sha256').update(body).digest('hex') !== payloadHash) {
         return sendError(
           req,
@@ -568,7 +569,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       .map((e) => e.trim());
     let trailers: ReadonlyMap<string, string> = new Map();
     if (payloadHash.startsWith('STREAMING-') || encodings.includes('aws-chunked')) {
-      const chunked = parseAwsChunked(body ?? (await readBody(req, bodyLimit)));
+      const chunked = parseAwsChunked(body ?? (await readWholeBody(req, bodyLimit)));
       const declared = req.headers['x-amz-decoded-content-length'];
       if (!chunked || (declared !== undefined && Number(declared) !== chunked.data.length)) {
         return sendError(req, res, 400, 'IncompleteBody', 'The aws-chunked request body is malformed');
@@ -616,7 +617,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
           ].filter(([name]) => name.startsWith('x-amz-checksum-'))
         : [];
     if (checksums.length > 0) {
-      body ??= await readBody(req, bodyLimit);
+      body ??= await readWholeBody(req, bodyLimit);
       const wrong = await wrongChecksum(checksums, body);
       if (wrong) {
         return sendError(
@@ -635,7 +636,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (declared.length !== 16 || declared.toString('base64') !== md5.trim()) {
         return sendError(req, res, 400, 'InvalidDigest', 'The Content-MD5 you specified was not valid.');
       }
-      body ??= await readBody(req, bodyLimit);
+      body ??= await readWholeBody(req, bodyLimit);
       if (!createHash('md5').update(body).digest().equals(declared)) {
         return sendError(
           req,
@@ -649,7 +650,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // An upload is read whole before s3rver sees it: s3rver writes into the object's own file
     // as bytes arrive, so an upload cut short would replace the object with its first part
     // (S3 keeps the old object). A body that never completes ends here, with the request.
-    if (method === 'PUT' || method === 'POST') body ??= await readBody(req, bodyLimit);
+    if (method === 'PUT' || method === 'POST') body ??= await readWholeBody(req, bodyLimit);
     if (body !== undefined) headers['content-length'] = body.length;
 
     const query = new Map(queryPairs(rawUrl) ?? []);
@@ -798,7 +799,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         upstreamRes.statusCode === 200 &&
         (queryPairs(rawUrl) ?? []).some(([name]) => name === 'uploadId');
       if (completed && req.headers.host) {
-        const xml = (await readBody(upstreamRes))
+        const xml = (await readWholeBody(upstreamRes))
           .toString('utf8')
           .replaceAll(`http://${innerHost}/`, `http://${req.headers.host}/`);
         res.writeHead(200, { ...resHeaders, 'content-length': Buffer.byteLength(xml) });
@@ -812,7 +813,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       // The rest run one at a time: s3rver's answer is taken whole, so a client slow to read
       // it (a long listing) holds no other request up.
-      res.end(await readBody(upstreamRes, bodyLimit));
+      res.end(await readWholeBody(upstreamRes, bodyLimit));
     };
     // Object reads go on beside writes; a listing waits for them, as s3rver lists a folder
     // and then stats each entry, which a delete running meanwhile removes (a 500).
@@ -851,9 +852,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     async close() {
-      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
-      front.closeAllConnections();
-      await closed;
+      await closeServer(front);
       await closeInner();
     },
   };

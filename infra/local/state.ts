@@ -56,10 +56,6 @@ export class StateError extends Error {
 /** Says what is wrong with a parsed state file, or undefined when it is usable. */
 export type ShapeCheck = (value: unknown) => string | undefined;
 
-/**
- * Reads a JSON state file: undefined when it does not exist; a StateError naming the file
- * when it is not JSON or `check` finds it unusable.
- */
 /** Whether a state file is there. */
 export const exists = (file: string): Promise<boolean> =>
   access(file).then(
@@ -67,6 +63,10 @@ export const exists = (file: string): Promise<boolean> =>
     () => false,
   );
 
+/**
+ * Reads a JSON state file: undefined when it does not exist; a StateError naming the file
+ * when it is not JSON or `check` finds it unusable.
+ */
 export async function readJson<T>(file: string, check: ShapeCheck, remedy: string): Promise<T | undefined> {
   let text: string;
   try {
