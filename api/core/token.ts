@@ -146,8 +146,10 @@ export async function verifyToken(
     // keys are unavailable. Never let the request through.
     throw new UnavailableError('the token issuer keys are unavailable', 5, { cause: error });
   }
-  // jose checks that `sub` is present, not that it is a usable string.
-  const { sub } = payload;
+  // jose checks that `sub` is present, not that it is a usable string; and that `exp` is a
+  // number, which `1e999` in the JSON also is (Infinity): a token that would never expire.
+  const { sub, exp } = payload;
   if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError('the token has no usable "sub"');
+  if (!Number.isFinite(exp)) throw new UnauthorizedError('the token has no usable "exp"');
   return { principal: { sub, scopes: scopesFromClaims(payload) }, claims: payload };
 }

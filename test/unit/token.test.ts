@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  CompactSign,
   createLocalJWKSet,
   exportJWK,
   exportSPKI,
@@ -311,6 +312,21 @@ describe('verifyToken', () => {
   ])('rejects a token whose sub is %s', async (_, sub) => {
     // Prepare
     const token = await sign(claims({ sub }));
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('rejects a token whose exp is 1e999 in its JSON (Infinity: it would never expire)', async () => {
+    // Prepare: JSON.stringify cannot write it, so the payload is written by hand.
+    const json = JSON.stringify(claims()).replace(/"exp":\d+/, '"exp":1e999');
+    expect(json).toContain('"exp":1e999');
+    const token = await new CompactSign(new TextEncoder().encode(json))
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1', typ: 'JWT' })
+      .sign(rsa.privateKey);
 
     // Act
     const verify = verifyToken(token, keys, OPTIONS);
