@@ -523,16 +523,21 @@ describe('who may download what', () => {
     expect(file.headers.get('content-type')).toBe('text/plain; charset=utf-8');
   });
 
-  it.each([['users/dev-user2/x.txt'], ['users/dev-user'], ['Public/e2e/hello.txt'], ['publicity/x.txt']])(
-    '403 for %s, which only looks like one of dev-user’s prefixes',
-    async (key) => {
-      // Act
-      const res = await ask(stack.endpoints, downloadPath(key), { token });
+  it.each([
+    ['users/dev-user2/x.txt'],
+    ['users/dev-user'],
+    ['Public/e2e/hello.txt'],
+    ['publicity/x.txt'],
+    // A prefix is where a key starts, not anything it holds.
+    ['private/public/e2e/hello.txt'],
+    ['x/users/dev-user/invoice-0001.txt'],
+  ])('403 for %s, which only looks like one of dev-user’s prefixes', async (key) => {
+    // Act
+    const res = await ask(stack.endpoints, downloadPath(key), { token });
 
-      // Assess
-      await expectProblemResponse(res, 403);
-    },
-  );
+    // Assess
+    await expectProblemResponse(res, 403);
+  });
 
   it('users/dev-user/ is not readable by sub other', async () => {
     // Prepare

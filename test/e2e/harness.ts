@@ -23,6 +23,9 @@ export interface RunningStack {
   stop(signal?: NodeJS.Signals, options?: { group?: boolean }): Promise<number | null>;
 }
 
+/** How long `stop` waits for the stack to end before it kills it. */
+const STOP_LIMIT_MS = 15_000;
+
 /** Whether the child has ended, by an exit or by a signal. */
 const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
@@ -92,24 +95,37 @@ export async function startStack(
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
+  // Whatever goes wrong, nothing is left running: npm's whole group, or the one child.
+  const killHard = () => {
+    if (ended(child)) return;
+    if (options.npmStart && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+        return;
+      } catch {
+        // The group is gone already: the child alone below.
+      }
+    }
+    child.kill('SIGKILL');
+  };
   const started = Date.now();
+  let endpoints: Endpoints;
   try {
     while (!output.includes('Signet is running locally.')) {
       if (ended(child)) {
         throw new Error(`signet dev ended (${child.exitCode ?? child.signalCode}):\n${output}`);
       }
-      if (Date.now() - started > 45_000) {
-        child.kill('SIGKILL');
-        throw new Error(`signet dev did not start in 45 s:\n${output}`);
-      }
+      if (Date.now() - started > 45_000) throw new Error(`signet dev did not start in 45 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
   } catch (error) {
+    killHard();
+    await run(child);
     // A state folder of its own holds private keys: never left behind.
     if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     throw error;
   }
-  const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
   return {
     endpoints,
     stateDir,
@@ -126,8 +142,20 @@ export async function startStack(
     async stop(signal = 'SIGTERM', { group = false } = {}) {
       if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
       else child.kill(signal);
-      const code = await run(child);
+      // A stack that ignores the signal is killed, so a failing test leaves nothing running.
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        run(child),
+        new Promise<'timeout'>((done) => {
+          timer = setTimeout(() => done('timeout'), STOP_LIMIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (code === 'timeout') killHard();
+      await run(child);
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
+      if (code === 'timeout')
+        throw new Error(`signet dev did not stop within ${STOP_LIMIT_MS} ms of ${signal}`);
       return code;
     },
   };

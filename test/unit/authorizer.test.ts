@@ -13,7 +13,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAuthorizer, stageWildcard } from '../../api/adapters/authorizer.ts';
+import { authorizerFromEnv, createAuthorizer, stageWildcard } from '../../api/adapters/authorizer.ts';
 import { loadConfig } from '../../api/core/config.ts';
 import {
   AUDIENCE,
@@ -227,6 +227,23 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     const outcome = await runLogged(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
 
     // Assess: refused by the algorithm allowlist, before any key is looked up.
+    expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JOSE_ALG_NOT_ALLOWED']);
+  });
+
+  it('honours SIGNET_ALGORITHMS: narrowed to ES256, an RS256 token the JWKS could verify is refused', async () => {
+    // Prepare
+    const token = await sign(claims());
+    const accepted = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+    expect(accepted.result?.policyDocument.Statement[0]?.Effect).toBe('Allow');
+
+    // Act
+    const outcome = await runLogged(
+      authorizer(remoteKeys(), { SIGNET_ALGORITHMS: 'ES256' }),
+      event({ Authorization: `Bearer ${token}` }),
+    );
+
+    // Assess
     expectUnauthorized(outcome);
     expect(outcome.reasons).toEqual(['ERR_JOSE_ALG_NOT_ALLOWED']);
   });
@@ -632,5 +649,61 @@ describe('stageWildcard', () => {
 
     // Assess
     expect(resource).toBe(expected);
+  });
+});
+
+describe('authorizerFromEnv: the JWKS set the Lambda builds once per cold start', () => {
+  const env = (jwksUrl: URL) => ({
+    SIGNET_BUCKET: 'signet-test',
+    SIGNET_REGION: 'us-east-1',
+    SIGNET_ISSUER: ISSUER,
+    SIGNET_AUDIENCE: AUDIENCE,
+    SIGNET_JWKS_URL: jwksUrl.href,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+
+  it('fetches the JWKS once for many requests', async () => {
+    // Prepare
+    const counting = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(jwks));
+    });
+    const auth = authorizerFromEnv(env(counting.url));
+    const token = await sign(claims());
+
+    try {
+      // Act
+      const outcomes = [];
+      for (let i = 0; i < 3; i++) outcomes.push(await run(auth, event({ Authorization: `Bearer ${token}` })));
+
+      // Assess
+      for (const outcome of outcomes)
+        expect(outcome.result?.policyDocument.Statement[0]?.Effect).toBe('Allow');
+      expect(counting.hits()).toBe(1);
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it('gives up on a JWKS that does not answer after its 2 s timeout (not jose’s 5 s), and denies', async () => {
+    // Prepare
+    const silent = await serve(() => undefined);
+    const auth = authorizerFromEnv(env(silent.url));
+    const token = await sign(claims());
+    const started = performance.now();
+
+    try {
+      // Act
+      const outcome = await run(auth, event({ Authorization: `Bearer ${token}` }));
+
+      // Assess
+      const elapsed = performance.now() - started;
+      expect(outcome.result).toBeUndefined();
+      expect((outcome.error as Error).message).toBe('AuthorizerUnavailable');
+      expect(elapsed).toBeGreaterThanOrEqual(1900);
+      expect(elapsed).toBeLessThan(4500);
+    } finally {
+      await silent.close();
+    }
   });
 });

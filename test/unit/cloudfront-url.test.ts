@@ -222,11 +222,11 @@ describe('canned policy', () => {
   });
 
   it.each([
-    ['a second before expiry', EXPIRES_AT.getTime() - 1000, true],
-    ['a millisecond before expiry', EXPIRES_AT.getTime() - 1, true],
-    ['at expiry', EXPIRES_AT.getTime(), false],
-    ['after expiry', EXPIRES_AT.getTime() + 60_000, false],
-  ])('at %s the URL is valid: %s', (_, nowMillis, valid) => {
+    ['a second before expiry', true, EXPIRES_AT.getTime() - 1000],
+    ['a millisecond before expiry', true, EXPIRES_AT.getTime() - 1],
+    ['at expiry', false, EXPIRES_AT.getTime()],
+    ['after expiry', false, EXPIRES_AT.getTime() + 60_000],
+  ])('%s, the URL is valid: %s', (_, valid, nowMillis) => {
     // Prepare
     const target = signTarget();
 

@@ -116,7 +116,8 @@ describe('the download Lambda against a real S3 endpoint', () => {
     expect(result.headers?.['Retry-After']).toBe('1');
     expect(requests).toHaveLength(2);
     expect(elapsed).toBeGreaterThanOrEqual(2 * 3000 - 100);
-    expect(elapsed).toBeLessThan(2 * 3000 + 3000);
+    // Well short of a Lambda timeout; wide enough for a loaded machine.
+    expect(elapsed).toBeLessThan(2 * 3000 + 8000);
   }, 20_000);
 
   it('S3 unreachable (connection refused): 503 with Retry-After: 1', async () => {

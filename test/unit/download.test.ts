@@ -87,12 +87,12 @@ interface Request {
 
 const ALICE = { sub: 'alice', scope: 'downloads:read', principalId: 'alice', integrationLatency: 7 };
 
-/** A REST API (payload 1.0) proxy event as the gateway sends it after the authorizer. */
 /** A key as a client writes it in a URL path: each segment percent-encoded. Lone surrogates, which no URL can carry, pass as they are. */
 function encodePath(key: string): string {
   return key.isWellFormed() ? key.split('/').map(encodeURIComponent).join('/') : key;
 }
 
+/** A REST API (payload 1.0) proxy event as the gateway sends it after the authorizer. */
 function event(request: Request = {}): APIGatewayProxyEvent {
   const { query, headers = {}, method = 'GET', authorizer = ALICE } = request;
   // `{ key: undefined }` means "no path parameter", not "the default key".
@@ -436,6 +436,21 @@ describe('GET /d/{key}: the redirect', () => {
 
     // Assess
     expect(result.statusCode).toBe(302);
+  });
+  it.each([
+    ['teams/alice/plan.pdf', 302],
+    ['teams/bob/plan.pdf', 403],
+    ['public/a.pdf', 403],
+    ['users/alice/notes.txt', 403],
+  ])('reads SIGNET_READ_PREFIXES, not the defaults: %s answers %s', async (key, status) => {
+    // Prepare
+    const teams = handlerFor({ ...BASE_ENV, SIGNET_READ_PREFIXES: 'teams/{sub}/' });
+
+    // Act
+    const result = await teams(event({ key }));
+
+    // Assess
+    expect(result.statusCode).toBe(status);
   });
 });
 

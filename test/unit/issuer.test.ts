@@ -3,6 +3,7 @@ import { type Server, STATUS_CODES } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer } from '../../infra/local/http.ts';
 import { JWKS_PATH, startIssuer } from '../../infra/local/issuer.ts';
 import { paths } from '../../infra/local/state.ts';
 import { exchangeRaw } from '../e2e/helpers.ts';
@@ -37,22 +38,26 @@ describe('the dev issuer', () => {
   it('serves only the public members, whatever a hand-edited key file holds beside them', async () => {
     // Prepare: the private members copied into the public key by hand.
     const own = await mkdtemp(join(tmpdir(), 'signet-issuer-edited-'));
+    const servers: Server[] = [];
     try {
       const made = await startIssuer(own, 0);
-      await new Promise((done) => made.server.close(done));
+      servers.push(made.server);
+      await closeServer(made.server);
       const file = paths(own).issuerKey;
       const stored = JSON.parse(await readFile(file, 'utf8')) as { privateJwk: object; publicJwk: object };
       await writeFile(file, JSON.stringify({ ...stored, publicJwk: { ...stored.privateJwk } }));
       const edited = await startIssuer(own, 0);
+      servers.push(edited.server);
 
       // Act
       const res = await fetch(edited.jwks);
-      await new Promise((done) => edited.server.close(done));
 
       // Assess
       const { keys } = (await res.json()) as { keys: Record<string, string>[] };
       expect(Object.keys(keys[0] ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     } finally {
+      // Closed whatever failed, so no server outlives the test.
+      await Promise.all(servers.filter((server) => server.listening).map(closeServer));
       await rm(own, { recursive: true, force: true });
     }
   });

@@ -97,6 +97,9 @@ describe('authorizeRead', () => {
     ['private/a.pdf'],
     ['publicity/a.pdf'],
     ['Public/a.pdf'],
+    // A prefix is where a key starts, not anything it holds.
+    ['private/public/a.pdf'],
+    ['x/users/alice/a.pdf'],
   ])('keeps alice out of %s', (key) => {
     // Act
     const authorize = () => authorizeRead(principal('alice', 'downloads:read'), key, PREFIXES);

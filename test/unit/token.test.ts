@@ -501,6 +501,29 @@ describe('verifyToken', () => {
     await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
+  it.each([
+    // Signed, so that jose reads past the signature to what it refuses.
+    ['a JSON array as its payload', () => '[]', {}, undefined, 'ERR_JWT_INVALID'],
+    [
+      'a critical header parameter Signet does not know',
+      () => JSON.stringify(claims()),
+      { crit: ['x-unknown'], 'x-unknown': 1 },
+      { 'x-unknown': true },
+      'ERR_JOSE_NOT_SUPPORTED',
+    ],
+  ])('rejects a signed token with %s as 401, never 503', async (_, payload, header, crit, joseCode) => {
+    // Prepare
+    const token = await new CompactSign(new TextEncoder().encode(payload()))
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1', ...header })
+      .sign(rsa.privateKey, crit ? { crit } : undefined);
+
+    // Act
+    const verify = verifyToken(token, keys, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toMatchObject({ code: 'UNAUTHORIZED', cause: { code: joseCode } });
+  });
+
   it('answers UNAVAILABLE, not UNAUTHORIZED, when the key set cannot be read', async () => {
     // Prepare
     const token = await sign(claims());
