@@ -7,6 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type GatewayResponseType, gatewayResponse } from '../gateway-responses.ts';
+import { globMatches } from './glob.ts';
 import { HOP_BY_HOP, queryPairs } from './http.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -72,15 +73,6 @@ function compile(route: Route): CompiledRoute {
   return { ...route, pattern: new RegExp(`^${source}${source.endsWith('(.+)') ? '' : '/?'}$`), names };
 }
 
-/** IAM's `*` (any run) and `?` (one character) over a resource ARN or an action (`flags` `i`: actions ignore case). */
-function globMatches(pattern: string, value: string, flags = ''): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, flags).test(value);
-}
-
 function toList<T>(value: T | readonly T[] | undefined): readonly T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
@@ -119,7 +111,9 @@ export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: stri
   for (const statement of toList<unknown>(result.policyDocument?.Statement)) {
     const s = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
     // Action names ignore case in IAM, and take the same wildcards.
-    const actionMatches = toList(s.Action).some((a) => globMatches(a, 'execute-api:Invoke', 'i'));
+    const actionMatches = toList(s.Action).some((a) =>
+      globMatches(a, 'execute-api:Invoke', { ignoreCase: true }),
+    );
     const resourceMatches = toList(s.Resource).some((r) => globMatches(r, methodArn));
     if (!actionMatches || !resourceMatches) continue;
     if (s.Effect === 'Deny') return false;

@@ -8,6 +8,7 @@
 // rebuilt from the raw path and raw query exactly as received, never from a decoded or
 // re-encoded form: any byte a client changes, CloudFront (and this check) rejects.
 import { type KeyObject, verify } from 'node:crypto';
+import { globMatches } from './glob.ts';
 
 /** Why CloudFront refuses a signed URL; it answers 403 for every one of them. */
 export type CloudFrontUrlFailure =
@@ -80,30 +81,6 @@ function inCidr(ip: string | undefined, cidr: string): boolean | undefined {
   if (address === undefined) return false;
   const size = 2 ** (32 - Number(bits));
   return Math.floor(address / size) === Math.floor(network / size);
-}
-
-/** Glob match as CloudFront does for a policy's Resource: `*` any run of characters, `?` one. */
-function matchesResource(pattern: string, url: string): boolean {
-  let p = 0;
-  let u = 0;
-  let star = -1;
-  let resume = 0;
-  while (u < url.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === url[u])) {
-      p++;
-      u++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      resume = u;
-    } else if (star !== -1) {
-      p = star + 1;
-      u = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
 }
 
 /** A condition's `AWS:EpochTime`: undefined when the condition is absent, null when malformed. */
@@ -280,7 +257,7 @@ export function verifyCloudFrontUrl(input: CloudFrontUrlInput): CloudFrontUrlRes
     if (!inside)
       return fail('IpMismatch', `the viewer ${clientIp ?? '(unknown)'} is outside ${custom.sourceIp}`);
   }
-  if (custom?.resource !== undefined && !matchesResource(custom.resource, url)) {
+  if (custom?.resource !== undefined && !globMatches(custom.resource, url)) {
     return fail('ResourceMismatch', 'the policy Resource does not cover this URL');
   }
   return { ok: true, path, query };
