@@ -87,7 +87,16 @@ export async function buildDownloadService(
 ): Promise<DownloadService> {
   const s3 = new S3Client({
     region: config.region,
-    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint.origin, forcePathStyle: true } : {}),
+    // A custom endpoint is the one S3 there is: a FIPS or dual-stack setting in the shell
+    // or the shared config (which the endpoint rules refuse beside it) does not apply.
+    ...(config.s3Endpoint
+      ? {
+          endpoint: config.s3Endpoint.origin,
+          forcePathStyle: true,
+          useFipsEndpoint: false,
+          useDualstackEndpoint: false,
+        }
+      : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: 2,
     // throwOnRequestTimeout: without it, smithy only logs a warning past requestTimeout and

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import Negotiator from 'negotiator';
 import { BadRequestError } from '../core/errors.ts';
 import { headerValues } from '../core/headers.ts';
-import { PROBLEM_CONTENT_TYPE, toProblemResponse } from '../core/problem.ts';
+import { PROBLEM_HEADERS, toProblemResponse } from '../core/problem.ts';
 
 /** Headers every Signet answer carries. */
 export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -67,7 +67,7 @@ export function problemResult(error: unknown): APIGatewayProxyResult {
   const { problem, headers } = toProblemResponse(error);
   return {
     statusCode: problem.status,
-    headers: { ...BASE_HEADERS, 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers },
+    headers: { ...BASE_HEADERS, ...PROBLEM_HEADERS, ...headers },
     body: JSON.stringify(problem),
   };
 }

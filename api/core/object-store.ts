@@ -54,14 +54,23 @@ function storageAnswer(fault: SdkFault): StorageAnswer {
 }
 
 /**
+ * Statuses S3 answers a HEAD with when the gateway is set up wrong, which no retry mends: 301
+ * (the bucket is in another region), 400 (a request S3 cannot take: a malformed
+ * authorization, a bad bucket name; a HEAD has no body to time out on) and 405. A HEAD's
+ * error has no body, so its name is often only `Unknown`: the status decides.
+ */
+const DEPLOYMENT_FAULTS = new Set([301, 400, 405]);
+
+/**
  * Maps an S3 fault to a Signet error, each branch on purpose:
  * - 404 (`NotFound`): no such object;
  * - 403: also no such object, as far as the caller knows (StorageDeniedError: ops see
  *   what S3 said);
  * - 429, 503 `SlowDown`, 5xx, timeouts and connection faults: unavailable, retry;
- * - any other 3xx or 4xx (400, 301 for a wrong region, ...): a deployment fault, which no
- *   retry mends (MisconfiguredError, a 500 logged as an error);
- * - anything without an HTTP status: unavailable, as a fault on the way to S3.
+ * - 301, 400, 405: a deployment fault, which no retry mends (MisconfiguredError, a 500
+ *   logged as an error);
+ * - anything else, a 307 while a new bucket's name spreads or a 409 `OperationAborted`
+ *   among them, and anything without an HTTP status: unavailable, retry.
  */
 export function mapS3Fault(error: unknown): NotFoundError | UnavailableError | MisconfiguredError {
   const fault = (error ?? {}) as SdkFault;
@@ -76,7 +85,7 @@ export function mapS3Fault(error: unknown): NotFoundError | UnavailableError | M
   if ((fault.name && TRANSIENT_CODES.has(fault.name)) || (fault.code && TRANSIENT_CODES.has(fault.code))) {
     return new UnavailableError('storage did not answer in time', 1, { cause: error });
   }
-  if (status !== undefined && status >= 300 && status < 500) {
+  if (status !== undefined && DEPLOYMENT_FAULTS.has(status)) {
     return new MisconfiguredError(
       'storage refused the request as the gateway is set up',
       storageAnswer(fault),

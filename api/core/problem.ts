@@ -22,7 +22,7 @@ export interface ProblemResponse {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://signet.dev/problems/';
 
 /** The headers every problem answer carries, from the Lambdas, the gateway and the local stand-ins. */

@@ -95,6 +95,16 @@ const REJECTED = new Set([
 const CLAIMS_ERRORS = [errors.JWTExpired, errors.JWTClaimValidationFailed, errors.JWTInvalid];
 
 /**
+ * Whether a failed verify means the issuer's keys could not be had: jose's own errors other
+ * than a rejection (a timeout, a non-200 answer, a set it cannot read), or `fetch` failing on
+ * the network, which it reports as a TypeError whose cause is the network error.
+ */
+function isKeySetOutage(error: unknown): boolean {
+  if (error instanceof errors.JOSEError) return true;
+  return error instanceof TypeError && error.cause !== undefined;
+}
+
+/**
  * `jwtVerify` against a key set. A token without a `kid` matches every key of its type, as
  * may a set where two keys share a `kid` (an issuer rotating keys): jose then hands back the
  * candidates, and, as its documentation shows, each is tried in turn. A candidate that does
@@ -143,8 +153,12 @@ export async function verifyToken(
       throw new UnauthorizedError(`the token was rejected (${error.code})`, { cause: error });
     }
     // Timeouts, refused connections, non-200 answers, unreadable key sets: the issuer's
-    // keys are unavailable. Never let the request through.
-    throw new UnavailableError('the token issuer keys are unavailable', 5, { cause: error });
+    // keys are unavailable. Never let the request through. Anything else is a bug, and
+    // goes on as itself (denied all the same).
+    if (isKeySetOutage(error)) {
+      throw new UnavailableError('the token issuer keys are unavailable', 5, { cause: error });
+    }
+    throw error;
   }
   // jose checks that `sub` is present, not that it is a usable string; and that `exp` is a
   // number, which `1e999` in the JSON also is (Infinity): a token that would never expire.

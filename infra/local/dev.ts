@@ -92,6 +92,9 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       region: LOCAL_REGION,
       endpoint: s3.endpoint,
       forcePathStyle: true,
+      // Whatever the shell's AWS settings or profile say: only the local S3 is asked.
+      useFipsEndpoint: false,
+      useDualstackEndpoint: false,
       credentials,
     });
     closers.push(async () => s3Client.destroy());

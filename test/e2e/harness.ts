@@ -24,7 +24,7 @@ export interface RunningStack {
 }
 
 /** How long `stop` waits for the stack to end before it kills it. */
-const STOP_LIMIT_MS = 15_000;
+const STOP_LIMIT_MS = 10_000;
 
 /** Whether the child has ended, by an exit or by a signal. */
 const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;

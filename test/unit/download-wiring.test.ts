@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildDownloadService, createDownloadHandler } from '../../api/adapters/download.ts';
 import { loadConfig } from '../../api/core/config.ts';
 
@@ -84,6 +84,32 @@ describe('the download Lambda against a real S3 endpoint', () => {
     expect(location.searchParams.get('response-content-disposition')).toContain('report.pdf');
     expect(requests.map((r) => [r.method, r.url])).toEqual([['HEAD', `/signet-test/${KEY}`]]);
   });
+
+  it.each([
+    ['AWS_USE_FIPS_ENDPOINT', 'true'],
+    ['AWS_USE_DUALSTACK_ENDPOINT', 'true'],
+  ])(
+    'with a custom endpoint, %s=%s in the environment does not apply (the endpoint rules would refuse it)',
+    async (name, value) => {
+      // Prepare
+      vi.stubEnv(name, value);
+      const endpoint = await s3Answering((res) => {
+        res.writeHead(200, { 'Content-Length': '3' });
+        res.end();
+      });
+
+      try {
+        // Act
+        const result = await (await handlerFor(endpoint))(event());
+
+        // Assess
+        expect(result.statusCode).toBe(302);
+        expect(new URL(String(result.headers?.Location)).origin).toBe(endpoint);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    },
+  );
 
   it('S3 throttling: 2 attempts in all, then 503 with Retry-After: 2', async () => {
     // Prepare

@@ -106,6 +106,11 @@ describe('S3ObjectStore.head', () => {
     ['an AbortError', () => sdkError('AbortError'), 1],
     ['500 InternalError', () => serviceError('InternalError', 500, 'server'), 5],
     ['a plain TypeError', () => new TypeError('x is not a function'), 5],
+    // Temporary, as AWS documents them: a new bucket's name still spreading, a conflicting
+    // operation under way.
+    ['a bare 307 (HEAD)', () => sdkError('Unknown', 307), 5],
+    ['409 OperationAborted', () => sdkError('OperationAborted', 409), 5],
+    ['a bare 409 (HEAD)', () => sdkError('Unknown', 409), 5],
   ])('maps %s to UNAVAILABLE (retry after %s s)', async (_, error, retryAfterSeconds) => {
     // Prepare
     const fault = error();
@@ -126,7 +131,11 @@ describe('S3ObjectStore.head', () => {
 
   it.each([
     ['an unknown 400', () => sdkError('InvalidArgument', 400), 400],
+    // As a HEAD's error reaches the code: no body, so no name but `Unknown`.
+    ['a bare 400 (HEAD)', () => sdkError('Unknown', 400), 400],
     ['301 wrong region', () => sdkError('PermanentRedirect', 301), 301],
+    ['a bare 301 (HEAD)', () => sdkError('Unknown', 301), 301],
+    ['a bare 405 (HEAD)', () => sdkError('Unknown', 405), 405],
     [
       '400 AuthorizationHeaderMalformed (SDK class)',
       () => serviceError('AuthorizationHeaderMalformed', 400, 'client'),

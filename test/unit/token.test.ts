@@ -527,8 +527,10 @@ describe('verifyToken', () => {
   it('answers UNAVAILABLE, not UNAUTHORIZED, when the key set cannot be read', async () => {
     // Prepare
     const token = await sign(claims());
+    // As fetch fails on the network: a TypeError, its cause the network's error.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
     const broken: JWTVerifyGetKey = async () => {
-      throw new TypeError('fetch failed');
+      throw new TypeError('fetch failed', { cause: refused });
     };
 
     // Act
@@ -536,5 +538,20 @@ describe('verifyToken', () => {
 
     // Assess
     await expect(verify).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('lets a bug out as itself, not as an unavailable key set', async () => {
+    // Prepare
+    const token = await sign(claims());
+    const buggy: JWTVerifyGetKey = async () => {
+      throw new TypeError('keys.find is not a function');
+    };
+
+    // Act
+    const verify = verifyToken(token, buggy, OPTIONS);
+
+    // Assess
+    await expect(verify).rejects.toThrow(TypeError);
+    await expect(verifyToken(token, buggy, OPTIONS)).rejects.not.toHaveProperty('code');
   });
 });
