@@ -5,6 +5,7 @@ import { contentType } from 'mime-types';
 import { authorizerFromEnv } from '../../api/adapters/authorizer.ts';
 import { downloadFromEnv } from '../../api/adapters/download.ts';
 import { buildEdgeFunctions } from '../../edge/build.ts';
+import { API_ROUTES, type RouteLambda } from '../api-routes.ts';
 import { type LocalRestApi, LocalRestApi as RestApi } from './api-gateway.ts';
 import { startDynamo } from './dynamo.ts';
 import { startEdge } from './edge.ts';
@@ -155,21 +156,14 @@ export async function startDev(options: DevOptions): Promise<DevStack> {
       ...(env.POWERTOOLS_LOG_LEVEL?.trim() || env.LOG_LEVEL?.trim() ? {} : { POWERTOOLS_LOG_LEVEL: 'WARN' }),
     };
     const authorizer = authorizerFromEnv(handlerEnv);
-    const download = await downloadFromEnv(handlerEnv, { credentials });
+    const lambdas = { download: await downloadFromEnv(handlerEnv, { credentials }) } satisfies Record<
+      RouteLambda,
+      unknown
+    >;
     restApi = new RestApi({
       region: LOCAL_REGION,
       authorizer,
-      routes: [
-        {
-          methods: ['GET', 'HEAD'],
-          resource: '/d/{proxy+}',
-          authorize: true,
-          handler: download,
-        },
-        // `/d/` (an empty key) reaches the route, which answers 400 as the contract says; a
-        // greedy `{proxy+}` needs one character, so without this it would be "no such route".
-        { methods: ['GET', 'HEAD'], resource: '/d', authorize: true, handler: download },
-      ],
+      routes: API_ROUTES.map(({ lambda, ...route }) => ({ ...route, handler: lambdas[lambda] })),
     });
 
     const sampleKeys: string[] = [];
