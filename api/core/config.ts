@@ -273,13 +273,21 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  // As Powertools would read it (LOG_LEVEL when this one is unset), but checked: Powertools
-  // takes anything it does not know, "debug" included, for INFO without a word.
+  // Where Powertools would read it (LOG_LEVEL when this one is unset), in any case, as its
+  // constructor takes it; but checked: from the environment Powertools takes anything it does
+  // not know for INFO without a word.
   const logLevelName =
     optional(env, 'POWERTOOLS_LOG_LEVEL') === undefined ? 'LOG_LEVEL' : 'POWERTOOLS_LOG_LEVEL';
-  const logLevel = optional(env, logLevelName);
+  const logLevelRaw = optional(env, logLevelName);
+  const logLevel = logLevelRaw?.toUpperCase();
   if (logLevel !== undefined && !Object.hasOwn(LogLevelThreshold, logLevel)) {
-    fail(logLevelName, logLevel, `expected one of ${Object.keys(LogLevelThreshold).join(', ')}`);
+    fail(
+      logLevelName,
+      logLevelRaw,
+      `expected one of ${Object.keys(LogLevelThreshold).join(', ')}${
+        logLevelName === 'LOG_LEVEL' ? ' (read as the log level while POWERTOOLS_LOG_LEVEL is unset)' : ''
+      }`,
+    );
   }
 
   return Object.freeze({

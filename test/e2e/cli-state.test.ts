@@ -331,7 +331,7 @@ describe('signet dev: state that cannot be read or is in use', () => {
 
   it.each([
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
-    ['POWERTOOLS_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'debug', LOG_LEVEL: 'DEBUG' }],
+    ['POWERTOOLS_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'verbose', LOG_LEVEL: 'DEBUG' }],
   ])('a bad %s: refused at start, as on Lambda', async (name, levels) => {
     // Prepare
     const { POWERTOOLS_LOG_LEVEL: _unused, ...env } = stackEnv(await freshDir());

@@ -31,6 +31,14 @@ describe('stateDir', () => {
     expect(dir).toBe(expected());
   });
 
+  it('reads a relative SIGNET_STATE_DIR from where npm was typed (INIT_CWD), as npm start and npx agree', () => {
+    // Act: `npm start` runs in the project folder; npm says where it was typed.
+    const dir = stateDir({ SIGNET_STATE_DIR: 'state', INIT_CWD: sub });
+
+    // Assess
+    expect(dir).toBe(join(sub, 'state'));
+  });
+
   it('uses the working folder when no folder up from it holds a package.json', () => {
     // Act
     const dir = stateDir({}, outside);
