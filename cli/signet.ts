@@ -16,6 +16,9 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+/** How often a gateway started by npm checks that npm is still its parent. */
+const PARENT_CHECK_MS = 500;
+
 const PORT_VARIABLES = ['PORT', 'S3_PORT', 'ISSUER_PORT', 'DYNAMODB_PORT'] as const;
 const PORT_DEFAULTS: Record<(typeof PORT_VARIABLES)[number], number> = {
   PORT: 8080,
@@ -146,6 +149,18 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Under npm (`npm start`), npm is the parent and passes SIGINT and SIGTERM on; killed
+    // outright (a force-stop's SIGKILL), it cannot, and the gateway would be left holding the
+    // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM.
+    if (process.env.npm_lifecycle_event !== undefined) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        stop('npm exited');
+      }, PARENT_CHECK_MS);
+      watch.unref();
+    }
   });
 
 program

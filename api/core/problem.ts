@@ -29,6 +29,8 @@ const TYPE_BASE = 'https://signet.dev/problems/';
 export const PROBLEM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': PROBLEM_CONTENT_TYPE,
   'Cache-Control': 'private, no-store',
+  // Read as JSON, never sniffed as something a browser would run: the detail may quote input.
+  'X-Content-Type-Options': 'nosniff',
 });
 
 /** RFC 9110's names where Node's table keeps older ones. */

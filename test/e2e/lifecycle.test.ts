@@ -461,6 +461,39 @@ describe('npm start', () => {
   });
 });
 
+describe('npm start, npm killed outright', () => {
+  let group: number | undefined;
+  afterAll(() => {
+    // Whatever the test left: npm's whole process group.
+    if (group === undefined) return;
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // The group is gone: nothing was left.
+    }
+  });
+
+  it('SIGKILL to npm alone (a force-stop): the gateway notices its parent is gone and stops', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-npm-killed-'));
+    try {
+      const started = await startStack({ npmStart: true, stateDir: dir });
+      group = started.pid;
+
+      // Act: npm dies without passing anything on.
+      process.kill(started.pid as number, 'SIGKILL');
+
+      // Assess: the gateway stops by itself, cleanly, and frees the state folder's lock.
+      expect(await eventually(() => groupGone(group))).toBe(true);
+      expect(started.output()).toContain('npm exited: stopping Signet');
+      const again = await startStack({ stateDir: dir });
+      await again.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('signet dev: a busy port', () => {
   it.each(['PORT', 'S3_PORT', 'ISSUER_PORT', 'DYNAMODB_PORT'])(
     '%s in use → exit 1 with one clear line, no stack trace',

@@ -53,4 +53,20 @@ describe('the Gateway Responses table', () => {
       if (response.statusCode === 401) expect(response.headers['WWW-Authenticate']).toMatch(/^Bearer/);
     }
   });
+
+  it.each(ALL_TYPES)('%s is a problem+json answer no cache keeps and no browser sniffs', (type) => {
+    // Act
+    const { headers, body, statusCode } = gatewayResponse(type);
+
+    // Assess
+    expect(headers).toMatchObject({
+      'Content-Type': 'application/problem+json',
+      'Cache-Control': 'private, no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    expect(body).toMatchObject({
+      status: statusCode,
+      type: expect.stringMatching(/^https:\/\/signet\.dev\/problems\//),
+    });
+  });
 });
