@@ -6,5 +6,9 @@ import { register } from 'tsx/esm/api';
 // its own switch turns that one notice off and leaves every other warning alone.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// The parent as it is now, before the seconds of loading and starting: `signet dev` under npm
+// stops once npm is gone, and npm may be killed in the meantime.
+process.env.SIGNET_PARENT_PID = String(process.ppid);
+
 register();
 await import('../cli/signet.ts');

@@ -76,6 +76,9 @@ program
   .command('dev')
   .description('run the whole gateway locally on 127.0.0.1 until Ctrl-C (state under .signet/)')
   .action(async () => {
+    // Taken as early as bin/signet.js could, before the start, which takes seconds: npm may
+    // be killed while it runs. Whoever runs this file some other way: its parent now.
+    const parent = Number(process.env.SIGNET_PARENT_PID) || process.ppid;
     const dir = stateDir();
     let stack: Awaited<ReturnType<typeof startDev>>;
     try {
@@ -153,11 +156,19 @@ program
     // outright (a force-stop's SIGKILL), it cannot, and the gateway would be left holding the
     // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM.
     if (process.env.npm_lifecycle_event !== undefined) {
-      const parent = process.ppid;
-      const watch = setInterval(() => {
-        if (process.ppid === parent) return;
-        clearInterval(watch);
+      // An orphan is adopted by pid 1 or a subreaper: a new parent. (npm itself may be pid 1,
+      // as a container's command.)
+      const npmGone = () => process.ppid !== parent;
+      if (npmGone()) {
         stop('npm exited');
+        return;
+      }
+      const watch = setInterval(() => {
+        if (stoppingSince !== undefined) clearInterval(watch);
+        else if (npmGone()) {
+          clearInterval(watch);
+          stop('npm exited');
+        }
       }, PARENT_CHECK_MS);
       watch.unref();
     }

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative, sep } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { contentType } from 'mime-types';
 import { authorizerFromEnv } from '../../api/adapters/authorizer.ts';
@@ -14,7 +14,15 @@ import { closeServer } from './http.ts';
 import { startIssuer } from './issuer.ts';
 import { ensureKeyGroup, readKeyGroup, trustedKeys } from './key-group.ts';
 import { startLocalS3 } from './s3.ts';
-import { type Endpoints, ensureCredentials, exists, lockStateFolder, paths, writeJson } from './state.ts';
+import {
+  type Endpoints,
+  ensureCredentials,
+  exists,
+  lockStateFolder,
+  paths,
+  StateError,
+  writeJson,
+} from './state.ts';
 
 export const LOCAL_BUCKET = 'signet-local';
 export const LOCAL_REGION = 'us-east-1';
@@ -58,6 +66,15 @@ async function listFiles(dir: string): Promise<string[]> {
 export async function startDev(options: DevOptions): Promise<DevStack> {
   const env = options.env ?? process.env;
   const dir = options.stateDir;
+  // Every file under the samples folder is uploaded on start: keys and credentials too.
+  const inSamples = relative(resolve(options.samplesDir), resolve(dir));
+  if (inSamples === '' || !(inSamples.startsWith('..') || isAbsolute(inSamples))) {
+    throw new StateError(
+      resolve(dir),
+      'is inside the samples folder, whose files are uploaded on every start (its keys with them)',
+      'set SIGNET_STATE_DIR to a folder outside it',
+    );
+  }
   // First of all: a second start on this folder stops here, before it reads or makes a key.
   const closers: (() => Promise<void>)[] = [await lockStateFolder(dir)];
   const close = async () => {

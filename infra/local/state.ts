@@ -5,21 +5,19 @@ import { dirname, join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
 /**
- * The state folder: `SIGNET_STATE_DIR` (relative to the folder the command was typed in),
- * default `.signet` in the project folder, the nearest folder from there up that holds a
- * `package.json` (where `npm start` runs), else that folder. So `npx signet token` finds the
- * stack `npm start` started from any folder of the project. Empty means unset, as for the
- * ports: it must never put keys and credentials in a folder git does not ignore.
+ * The state folder: `SIGNET_STATE_DIR`, default `.signet` in the project folder, the nearest
+ * folder from the working one up that holds a `package.json` (where `npm start` runs), else
+ * the working folder. So `npx signet token` finds the stack `npm start` started from any
+ * folder of the project. Empty means unset, as for the ports: it must never put keys and
+ * credentials in a folder git does not ignore.
  *
- * The folder typed in is npm's `INIT_CWD` where npm ran the command: `npm start` runs its
- * script in the project folder, `npx` where it was typed, and both agree only on that.
+ * A relative `SIGNET_STATE_DIR` is read from the folder the command was typed in: npm's
+ * `INIT_CWD` where npm ran it (`npm start` runs its script in the project folder, `npx`
+ * where it was typed; both agree only on that), else the working folder.
  */
-export function stateDir(
-  env: NodeJS.ProcessEnv = process.env,
-  cwd = env.INIT_CWD?.trim() || process.cwd(),
-): string {
+export function stateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   const set = env.SIGNET_STATE_DIR?.trim();
-  if (set) return resolve(cwd, set);
+  if (set) return resolve(env.INIT_CWD?.trim() || cwd, set);
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return join(dir, '.signet');
     if (dirname(dir) === dir) return resolve(cwd, '.signet');

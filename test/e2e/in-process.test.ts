@@ -1,5 +1,5 @@
 // `startDev` called twice in one process, as a tool embedding the local stack may do.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,24 @@ describe('startDev twice in one process', () => {
     } finally {
       await stack.close();
     }
+  });
+
+  it.each([
+    ['inside it', (samplesDir: string) => join(samplesDir, 'state')],
+    ['the samples folder itself', (samplesDir: string) => samplesDir],
+  ])('refuses a state folder %s: its keys would be uploaded with the samples', async (_, inside) => {
+    // Act
+    const start = startDev({
+      stateDir: inside(samples),
+      edgePort: 0,
+      s3Port: 0,
+      issuerPort: 0,
+      dynamodbPort: 0,
+      samplesDir: samples,
+    });
+
+    // Assess: refused before anything is made there.
+    await expect(start).rejects.toThrow('is inside the samples folder');
+    await expect(readdir(samples)).resolves.toEqual(['a.txt']);
   });
 });

@@ -7,7 +7,7 @@
 // it ends); the two 'signed URLs expire' tests, which only read, run side by side.
 // No test stops the shared stack or leaves its state changed, so they pass in any order
 // (`--sequence.shuffle`). 'stop and restart' and 'a busy port' use stacks and folders of their own.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { join, relative, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exists } from '../../infra/local/state.ts';
 import { type RunningStack, signet, stackEnv, startStack } from './harness.ts';
 import {
   ask,
@@ -492,6 +493,42 @@ describe('npm start, npm killed outright', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('SIGKILL to npm while the gateway is still starting: it stops as soon as it has started', async () => {
+    // Prepare: npm start, as startStack does, but npm is killed before the stack is up.
+    const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-npm-killed-early-'));
+    const child = spawn('npm', ['start', '--silent'], {
+      detached: true,
+      cwd: join(import.meta.dirname, '../..'),
+      env: stackEnv(dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    group = child.pid;
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const gatewayRunning = () =>
+      spawnSync('ps', ['-o', 'args=', '-g', String(child.pid)], { encoding: 'utf8' }).stdout.includes(
+        'bin/signet.js dev',
+      );
+
+    try {
+      // The gateway has begun its start: it holds the state folder's lock.
+      expect(
+        await eventually(async () => gatewayRunning() && (await exists(join(dir, 'lock'))), 20_000),
+      ).toBe(true);
+
+      // Act: npm dies while the gateway starts.
+      process.kill(child.pid as number, 'SIGKILL');
+
+      // Assess
+      expect(await eventually(() => groupGone(group), 25_000)).toBe(true);
+      expect(output).toContain('npm exited: stopping Signet');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('signet dev: a busy port', () => {

@@ -33,10 +33,18 @@ describe('stateDir', () => {
 
   it('reads a relative SIGNET_STATE_DIR from where npm was typed (INIT_CWD), as npm start and npx agree', () => {
     // Act: `npm start` runs in the project folder; npm says where it was typed.
-    const dir = stateDir({ SIGNET_STATE_DIR: 'state', INIT_CWD: sub });
+    const dir = stateDir({ SIGNET_STATE_DIR: 'state', INIT_CWD: sub }, project);
 
     // Assess
     expect(dir).toBe(join(sub, 'state'));
+  });
+
+  it('looks for the project folder from where the command runs, not from INIT_CWD', () => {
+    // Act: `npm --prefix <project> start` typed in another project's folder.
+    const dir = stateDir({ INIT_CWD: outside }, sub);
+
+    // Assess
+    expect(dir).toBe(join(project, '.signet'));
   });
 
   it('uses the working folder when no folder up from it holds a package.json', () => {
