@@ -131,8 +131,6 @@ program
       '',
       'Ctrl-C stops it; state is kept for the next start.',
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    for (const notice of stack.notices) process.stderr.write(`signet dev: ${notice}\n`);
     let stoppingSince: number | undefined;
     const stop = (signal: string) => {
       if (stoppingSince !== undefined) {
@@ -152,6 +150,10 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Only now that Ctrl-C is handled: whoever reads "running" may send it at once, and a
+    // signal that came before its handler would end the process without a clean stop.
+    process.stdout.write(`${lines.join('\n')}\n`);
+    for (const notice of stack.notices) process.stderr.write(`signet dev: ${notice}\n`);
     // Under npm (`npm start`), npm is the parent and passes SIGINT and SIGTERM on; killed
     // outright (a force-stop's SIGKILL), it cannot, and the gateway would be left holding the
     // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM.
