@@ -132,7 +132,8 @@ export type VerifyOptions = Pick<Config, 'issuer' | 'audience' | 'algorithms' | 
 /**
  * Verifies a JWT with an explicit algorithm allowlist, exact `iss` and `aud`, and `exp`
  * and `sub` required. A bad token is an UnauthorizedError (with a jose `code` as cause);
- * a JWKS that cannot be fetched or read is an UnavailableError: denied, never allowed.
+ * a JWKS that cannot be fetched or read is an UnavailableError: denied, never allowed; any
+ * other error (a bug) goes on as itself.
  */
 export async function verifyToken(
   token: string,
