@@ -2,9 +2,8 @@
 // the S3 object key. The key keeps its percent-encoding as received (S3 decodes it) and the
 // query stays out of the uri, so the filename never reaches the cache key.
 // Built by edge/build.ts into a plain script whose global `handler` CloudFront calls.
+import { FILES_PREFIX } from './paths.ts';
 import type { CfEvent, CfRequest } from './types.ts';
-
-const FILES_PREFIX = '/files/';
 
 /** Maps `/files/{key}` to `/{key}`; any other request passes through untouched. */
 export function handler(event: CfEvent): CfRequest {

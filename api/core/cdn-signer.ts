@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { FILES_PREFIX } from '../../edge/paths.ts';
 import { shownValue } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { encodeKeyPath, type Signer, type SignInput, type SigningWindow } from './signing.ts';
@@ -32,9 +33,6 @@ export function readPrivateKey(file: string, setting = 'SIGNET_CF_PRIVATE_KEY_FI
   }
   return key;
 }
-
-/** Path under the distribution that serves objects. */
-export const FILES_PREFIX = '/files/';
 
 /**
  * `via=cdn`: a CloudFront signed URL with a canned policy,

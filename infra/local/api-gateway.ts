@@ -81,6 +81,12 @@ function toList<T>(value: T | readonly T[] | undefined): readonly T[] {
 /** API Gateway's limit on the method ARN of a method an authorizer guards. */
 export const MAX_METHOD_ARN_BYTES = 1600;
 
+/**
+ * API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. The
+ * edge reads the body against it, so it can refuse without reading the rest.
+ */
+export const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
+
 /** Headers of a handler's answer that the gateway sets itself. */
 const FRAMING = new Set([...HOP_BY_HOP, 'content-length']);
 

@@ -12,8 +12,9 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
 import { PROBLEM_HEADERS } from '../../api/core/problem.ts';
+import { API_PREFIXES, FILES_PREFIX } from '../../edge/paths.ts';
 import { gatewayResponse } from '../gateway-responses.ts';
-import type { LocalRestApi } from './api-gateway.ts';
+import { type LocalRestApi, MAX_API_BODY_BYTES } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
 import {
   answerClientErrors,
@@ -71,6 +72,9 @@ function problem(
 }
 
 /** Every method some behaviour of the distribution allows: what a 405 at the edge names. */
+/** The path patterns the edge routes, as its 404 names them. */
+const ROUTED = `${API_PREFIXES.map((prefix) => `${prefix}*`).join(', ')} and ${FILES_PREFIX}*`;
+
 const EDGE_METHODS = 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE';
 
 /** A request Node's parser refused, answered in problem+json like every other error. */
@@ -111,9 +115,6 @@ function requestTarget(req: IncomingMessage): { rawUrl: string; host: string | u
   if (!HOST.test(authority)) return 'the request target names no host';
   return { rawUrl: rest.startsWith('/') ? rest : `/${rest}`, host: authority };
 }
-
-/** API Gateway's payload quota: a larger request body gets its REQUEST_TOO_LARGE answer. */
-export const MAX_API_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Whether the request's framing announces a body (a `Content-Length: 0` does not). */
 function announcesBody(req: IncomingMessage): boolean {
@@ -406,16 +407,13 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     }
     const { rawUrl, host } = target;
     const path = rawUrl.split('?', 1)[0] ?? '/';
-    // CloudFront's path patterns `/d/*`, `/p/*`, `/links*` (the last matches `/linksX` too:
-    // the gateway, not the edge, answers that 404).
-    const route =
-      path.startsWith('/d/') || path.startsWith('/p/') || path.startsWith('/links')
-        ? api
-        : path.startsWith('/files/')
-          ? files
-          : undefined;
+    const route = API_PREFIXES.some((prefix) => path.startsWith(prefix))
+      ? api
+      : path.startsWith(FILES_PREFIX)
+        ? files
+        : undefined;
     if (!route) {
-      problem(res, 404, 'not-found', 'no such path: the edge routes /d/*, /p/*, /links* and /files/*');
+      problem(res, 404, 'not-found', `no such path: the edge routes ${ROUTED}`);
       return;
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && announcesBody(req)) {
