@@ -38,19 +38,21 @@ export function getPathParameter(event: Pick<APIGatewayProxyEvent, 'pathParamete
   }
 }
 
-/** What a download answer can be: the redirect (any type), or the link as JSON. */
-const ANSWER_TYPES = ['text/html', 'application/json'];
+/** The media ranges that ask for the link as JSON. */
+const JSON_RANGES = new Set(['application/json', 'application/*']);
 
 /**
- * True when the client prefers the JSON answer to the redirect, by `Accept` with q-values
- * (negotiator): `application/json` yes, `*\/*`, a browser's `text/html,...` or
- * `application/json;q=0` no.
+ * True when the client prefers the link as JSON to the redirect: its most preferred media
+ * range by `Accept` (highest q, the first listed among equals; negotiator) is
+ * `application/json` or `application/*`. The redirect leads to a file of any type, so any
+ * other first choice (`*\/*`, a browser's `text/html,...`, `text/plain, application/json;q=0.1`)
+ * gets it.
  */
 export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
   const accept = getHeader(event, 'accept');
   if (accept === undefined) return false;
   // Media-type parameters other than q (`application/json; charset=utf-8`) do not change
-  // what is acceptable here, but negotiator would only match them exactly: drop them.
+  // what is asked for here, but negotiator would keep them in the type: drop them.
   const ranges = accept
     .split(',')
     .map((range) => {
@@ -59,7 +61,8 @@ export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean
       return q ? `${type.trim()};${q}` : type.trim();
     })
     .join(', ');
-  return new Negotiator({ headers: { accept: ranges } }).mediaType(ANSWER_TYPES) === 'application/json';
+  const [first] = new Negotiator({ headers: { accept: ranges } }).mediaTypes();
+  return first !== undefined && JSON_RANGES.has(first.toLowerCase());
 }
 
 /** An RFC 9457 problem+json answer for any error. */

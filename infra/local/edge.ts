@@ -253,7 +253,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
   ): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // CloudFront answers 403 for a method the cache behaviour does not allow (GET, HEAD here).
-      problem(res, 403, 'method-not-allowed', 'only GET and HEAD are allowed on /files/');
+      problem(res, 403, 'forbidden', 'only GET and HEAD are allowed on /files/');
       return;
     }
     const verdict = verifyCloudFrontUrl({

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import {
   Agent,
   createServer,
@@ -12,7 +12,8 @@ import {
 } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import {
@@ -64,7 +65,7 @@ export interface LocalS3 {
 }
 
 interface S3rverInstance {
-  run(): Promise<AddressInfo>;
+  run(): Promise<AddressInfo | string>;
   close(): Promise<void>;
   httpServer?: Server;
 }
@@ -373,22 +374,31 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const { credentials, region } = options;
   await mkdir(options.directory, { recursive: true });
   DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
+  // s3rver checks no signature, so it has no TCP port anyone could reach around the check:
+  // it listens on a socket in a folder only this user may enter (a named pipe on Windows).
+  const socketDir = await mkdtemp(join(tmpdir(), 'signet-s3-'));
+  const socketPath =
+    process.platform === 'win32' ? `\\\\.\\pipe\\${basename(socketDir)}` : join(socketDir, 's3rver.sock');
   const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
+    port: socketPath,
     silent: true,
     directory: options.directory,
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
-  const inner = await s3rver.run();
-  const innerHost = `127.0.0.1:${inner.port}`;
+  try {
+    await s3rver.run();
+  } catch (error) {
+    await rm(socketDir, { recursive: true, force: true });
+    throw error;
+  }
+  // The Host s3rver is asked for; it names it back in CompleteMultipartUpload's answer.
+  const innerHost = 's3rver.internal';
   const agent = new Agent({ keepAlive: true });
 
   const upstream = (method: string, path: string, headers: OutgoingHttpHeaders) =>
     httpRequest({
-      host: '127.0.0.1',
-      port: inner.port,
+      socketPath,
       method,
       path,
       headers: { ...headers, host: innerHost },
@@ -792,8 +802,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         res.end(method === 'HEAD' ? undefined : await firstByte(upstreamRes));
         return;
       }
-      // CompleteMultipartUpload's answer names the object's URL: s3rver gives its own port,
-      // which checks no signature; S3 gives the host the client asked.
+      // CompleteMultipartUpload's answer names the object's URL: s3rver gives the host it was
+      // asked for (its own, below); S3 gives the host the client asked.
       const completed =
         method === 'POST' &&
         upstreamRes.statusCode === 200 &&
@@ -837,6 +847,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const closed = s3rver.close();
     s3rver.httpServer?.closeAllConnections();
     await closed;
+    await rm(socketDir, { recursive: true, force: true });
   };
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
@@ -1762,6 +1762,38 @@ describe('local S3 storage', () => {
     }
   });
 
+  it.runIf(process.platform === 'linux')(
+    'opens one TCP port, its front: s3rver, which checks no signature, listens on a private socket, removed on close',
+    async () => {
+      // Prepare
+      const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-ports-'));
+      const before = await ownListeners();
+      const local = await startLocalS3({
+        directory: dir,
+        credentials: CREDENTIALS,
+        region: REGION,
+        buckets: [BUCKET],
+      });
+      try {
+        // Act
+        const after = await ownListeners();
+        const tcp = after.tcp.filter((port) => !before.tcp.includes(port));
+        const unix = after.unix.filter((path) => !before.unix.includes(path));
+
+        // Assess
+        expect(tcp).toEqual([local.port]);
+        expect(unix).toHaveLength(1);
+        const folder = dirname(unix[0] ?? '');
+        expect(((await stat(folder)).mode & 0o777).toString(8)).toBe('700');
+        await local.close();
+        expect(existsSync(folder)).toBe(false);
+      } finally {
+        await local.close().catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('keeps objects across restarts in the same directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-restart-'));
     const options = { directory: dir, credentials: CREDENTIALS, region: REGION, buckets: [BUCKET] };
@@ -1793,3 +1825,32 @@ describe('local S3 storage', () => {
     }
   });
 });
+
+/** The TCP ports and the socket paths this process listens on (Linux: its sockets' inodes in /proc/net). */
+async function ownListeners(): Promise<{ tcp: number[]; unix: string[] }> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const rows = async (table: string) =>
+    (await readFile(table, 'utf8').catch(() => ''))
+      .split('\n')
+      .slice(1)
+      .map((row) => row.trim().split(/\s+/));
+  const tcp: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const [, local, , state, , , , , , inode] of await rows(table)) {
+      // State 0A is LISTEN; the local address ends in the port, in hex.
+      if (state === '0A' && inode && inodes.has(inode))
+        tcp.push(Number.parseInt(local?.split(':')[1] ?? '', 16));
+    }
+  }
+  const unix: string[] = [];
+  for (const [, , , flags, , , inode, path] of await rows('/proc/net/unix')) {
+    // Flag 00010000 is a listening socket.
+    if (flags === '00010000' && inode && inodes.has(inode) && path) unix.push(path);
+  }
+  return { tcp, unix };
+}

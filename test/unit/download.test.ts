@@ -878,6 +878,14 @@ describe('Accept negotiation', () => {
     ['application/json; charset=utf-8', 200],
     ['application/json;charset=UTF-8, */*', 200],
     ['application/json; charset=utf-8; q=0', 302],
+    ['application/*', 200],
+    ['application/*;q=0.5, text/html;q=0.4', 200],
+    ['*/*;q=0.5, application/json', 200],
+    ['application/json;q=0.9, */*', 302],
+    ['text/plain, application/json;q=0.1', 302],
+    ['image/png, application/json;q=0.1', 302],
+    ['text/*, application/json', 302],
+    ['', 302],
   ])('Accept: %s → %i, with Vary: Accept', async (accept, status) => {
     // Act
     const result = await s3OnlyHandler(event({ headers: { Accept: accept } }));

@@ -868,7 +868,10 @@ describe('the local edge: /files/ with edge functions and an origin', () => {
       // Assess
       expect(res.status).toBe(403);
       expect(res.headers['content-type']).toBe('application/problem+json');
-      expect(JSON.parse(res.body)).toMatchObject({ status: 403 });
+      expect(JSON.parse(res.body)).toMatchObject({
+        status: 403,
+        type: 'https://signet.dev/problems/forbidden',
+      });
     },
   );
 
