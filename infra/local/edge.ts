@@ -25,6 +25,7 @@ import {
   problemBody,
   readBody,
 } from './http.ts';
+import { canonicalUri } from './sigv4.ts';
 
 type EdgeFunction = (event: unknown) => unknown;
 
@@ -320,7 +321,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
         protocol: endpoint.protocol,
         hostname: endpoint.hostname,
         port: Number(endpoint.port),
-        path: `/${bucket}${afterRequest.uri}`,
+        // Signed and sent in the form S3 signs it (as CloudFront's own request to S3 is).
+        path: canonicalUri(`/${bucket}${afterRequest.uri}`),
         headers: originHeaders,
       }),
     );

@@ -23,8 +23,11 @@ const S3RVER_MARK = '._S3rver_';
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 /** A part number: 1 to 10000. */
 const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
-/** What Node lets into a header value. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * A `response-*` value s3rver can echo: visible ASCII, space and tab. Node refuses a control
+ * character in a header, and s3rver garbles anything beyond ASCII into one Node refuses.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** The characters RFC 3986 allows in a request target (`%` as the start of an escape). */
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 
@@ -82,6 +85,9 @@ export function storageProblem(
     return { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
   }
   if (escapes(path)) {
+    if (method === 'GET' || method === 'HEAD') {
+      return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
+    }
     return {
       status: 400,
       code: 'InvalidArgument',
@@ -105,8 +111,8 @@ export function storageProblem(
   }
   for (const [name, value] of query) {
     if (name === 'uploadId' && !UPLOAD_ID.test(value)) return NO_SUCH_UPLOAD;
-    // s3rver copies `response-*` values into the answer's headers: Node refuses one holding a
-    // control character or anything beyond Latin-1, and s3rver answers 500.
+    // s3rver copies `response-*` values into the answer's headers: one Node refuses (see
+    // HEADER_VALUE) would be a 500.
     if (name.startsWith('response-') && !HEADER_VALUE.test(value)) {
       return { status: 400, code: 'InvalidArgument', message: `${name} is not a valid header value` };
     }

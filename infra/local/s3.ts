@@ -661,7 +661,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // as bytes arrive, so an upload cut short would replace the object with its first part
     // (S3 keeps the old object). A body that never completes ends here, with the request.
     if (method === 'PUT' || method === 'POST') body ??= await readWholeBody(req, bodyLimit);
-    if (body !== undefined) headers['content-length'] = body.length;
+    else {
+      // Any other request's body is read and dropped, as S3 ignores it. Passed on, it would
+      // reach s3rver unframed (Node frames no body on a GET, HEAD or DELETE, and the framing
+      // header is hop-by-hop): a second request on the connection, one no signature covers.
+      await readWholeBody(req, bodyLimit);
+      body = Buffer.alloc(0);
+    }
+    headers['content-length'] = body.length;
 
     const query = new Map(queryPairs(rawUrl) ?? []);
     // GetObject or HeadObject: conditions and Range apply to them only, not to a listing or a
@@ -782,14 +789,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       const answer = new Promise<IncomingMessage>((resolve, reject) =>
         proxied.on('response', resolve).on('error', reject),
       );
-      if (body !== undefined) proxied.end(body);
-      else {
-        req.pipe(proxied);
-        // A request cut short (a parse error mid-body, a client gone) ends s3rver's too.
-        req.once('close', () => {
-          if (!req.complete) proxied.destroy();
-        });
-      }
+      proxied.end(body);
       const upstreamRes = await answer;
       const resHeaders = forwardHeaders(upstreamRes.headers);
       const ok = upstreamRes.statusCode === 206 || upstreamRes.statusCode === 200;

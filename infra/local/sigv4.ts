@@ -72,6 +72,24 @@ const hmac = (key: string | Buffer, data: string): Buffer =>
 export const rfc3986 = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+/**
+ * The canonical URI S3 signs a path as: each segment decoded, then encoded once by RFC 3986,
+ * so `a=b`, `a%3db` and `a%3Db` are all `a%3Db` (S3's canonical request shows a raw `=` as
+ * `%3D`). A segment that does not decode stays as sent; the request is refused later.
+ */
+export function canonicalUri(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      try {
+        return rfc3986(decodeURIComponent(segment));
+      } catch {
+        return segment;
+      }
+    })
+    .join('/');
+}
+
 const signingKeys = new Map<string, Buffer>();
 function signingKey(secret: string, date: string, region: string, service: string): Buffer {
   const id = `${secret}\n${date}\n${region}\n${service}`;
@@ -185,11 +203,13 @@ export function verifySigV4(request: SigV4Request, options: SigV4Options): SigV4
     .map((name) => `${name}:${(headerValue(headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
   const canonicalQuery = params
-    .filter(([name]) => name !== 'X-Amz-Signature')
+    // The signature itself is left out of a presigned URL's query; in a header-signed
+    // request, an `X-Amz-Signature` parameter is one more the signature must cover.
+    .filter(([name]) => !isQuery || name !== 'X-Amz-Signature')
     .map(([name, value]) => `${rfc3986(name)}=${rfc3986(value)}`)
     .sort((a, b) => compare(a.split('=')[0], b.split('=')[0]) || compare(a, b))
     .join('&');
-  const canonicalRequest = `${request.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+  const canonicalRequest = `${request.method}\n${canonicalUri(path)}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${date}/${region}/${service}/aws4_request\n${sha256Hex(canonicalRequest)}`;
   const key = signingKey(secret, date, region, service);
   if (!sameSignature(hmac(key, stringToSign).toString('hex'), signature)) {

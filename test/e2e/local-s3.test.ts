@@ -36,6 +36,7 @@ import {
   startLocalS3,
 } from '../../infra/local/s3.ts';
 import { parseCompletion, parseDeleteObjects, storageProblem } from '../../infra/local/s3-requests.ts';
+import { canonicalUri } from '../../infra/local/sigv4.ts';
 import { Sha256 } from '../sha256.ts';
 import { exchangeRaw } from './helpers.ts';
 
@@ -299,11 +300,19 @@ describe('local S3 with an S3Client', () => {
     ).toBe(404);
   });
 
-  it('refuses keys with . or .. segments, which would escape the storage folder', async () => {
+  it('refuses writes of keys with . or .. segments, which would escape the storage folder; reads answer 404', async () => {
     const result = await failure(
       client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a/../../../escape.txt', Body: 'x' })),
     );
     expect(result).toEqual({ name: 'InvalidArgument', status: 400 });
+    // Such a key cannot be stored here, so it does not exist.
+    for (const Key of ['a/../digits.txt', './digits.txt', '..']) {
+      expect(await failure(client.send(new GetObjectCommand({ Bucket: BUCKET, Key })))).toEqual({
+        name: 'NoSuchKey',
+        status: 404,
+      });
+      expect((await failure(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key })))).status).toBe(404);
+    }
   });
 
   it.each([
@@ -382,7 +391,8 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     const signed = await signer.sign(
       localRequest(
         method,
-        path,
+        // Signed as S3 reads it, as a client that signs properly does.
+        canonicalUri(path),
         { 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'), ...headers },
         Object.fromEntries(new URLSearchParams(search)),
       ),
@@ -703,21 +713,31 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     expect(await exists('digits.txt')).toBe(true);
   });
 
-  it('refuses a response-* value no header can carry with 400, not a 500', async () => {
-    // Prepare
-    const url = await getSignedUrl(
-      client,
-      new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt', ResponseContentType: 'text/plain\r' }),
-      { expiresIn: 60 },
-    );
+  it.each([
+    ['a control character', { ResponseContentType: 'text/plain\r' }],
+    ['a Latin-1 letter', { ResponseContentDisposition: 'attachment; filename="é.txt"' }],
+    ['a no-break space', { ResponseContentDisposition: 'attachment; filename="\u00a0.txt"' }],
+    ['U+0080', { ResponseContentType: 'text/x\u0080' }],
+  ])(
+    'refuses a response-* value holding %s with 400, not a 500 (s3rver cannot echo it)',
+    async (_, input) => {
+      // Prepare
+      const url = await getSignedUrl(
+        client,
+        new GetObjectCommand({ Bucket: BUCKET, Key: 'digits.txt', ...input }),
+        {
+          expiresIn: 60,
+        },
+      );
 
-    // Act
-    const res = await fetch(url);
+      // Act
+      const res = await fetch(url);
 
-    // Assess
-    expect(res.status).toBe(400);
-    expect(errorCode(await res.text())).toBe('InvalidArgument');
-  });
+      // Assess
+      expect(res.status).toBe(400);
+      expect(errorCode(await res.text())).toBe('InvalidArgument');
+    },
+  );
 
   it('refuses a copy source given as a query parameter, which s3rver would take over the header', async () => {
     // Act
@@ -1366,6 +1386,46 @@ describe('local S3: conditional reads, as S3 answers them', () => {
 });
 
 describe('local S3: requests it cannot take', () => {
+  it.each([
+    ['GET', (key: string) => presignGet(key)],
+    ['HEAD', (key: string) => presignHead(key)],
+    [
+      'DELETE',
+      (key: string) =>
+        getSignedUrl(client, new DeleteObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 60 }),
+    ],
+  ])(
+    'drops the body of a signed %s: requests written inside it never reach s3rver, unsigned',
+    async (method, sign) => {
+      // Prepare: a signed URL for one object; inside a chunked body, a delete of another
+      // object and an upload, which no signature covers.
+      const key = `smuggle/${method}/signed.txt`;
+      const kept = `smuggle/${method}/kept.txt`;
+      const planted = `smuggle/${method}/planted.html`;
+      for (const name of [key, kept]) {
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: name, Body: 'kept' }));
+      }
+      const url = new URL(await sign(key));
+      const inner =
+        `DELETE /${BUCKET}/${kept} HTTP/1.1\r\nHost: x\r\n\r\n` +
+        `PUT /${BUCKET}/${planted} HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n<script>`;
+      const body = `${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+
+      // Act
+      const answer = await exchangeRaw(
+        s3.port,
+        `${method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+          `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
+      );
+
+      // Assess: the signed request is answered as without a body; the others never ran.
+      expect(answer).toMatch(method === 'DELETE' ? /^HTTP\/1.1 204 / : /^HTTP\/1.1 200 /);
+      expect(await exists(kept)).toBe(true);
+      expect(await exists(planted)).toBe(false);
+      expect(await exists(key)).toBe(method !== 'DELETE');
+    },
+  );
+
   it.each([
     [
       'a header line with no colon',
