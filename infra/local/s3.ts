@@ -35,7 +35,7 @@ import {
   storageProblem,
   unstorableKey,
 } from './s3-requests.ts';
-import { type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
+import { plusAsSpace, type SignedChunk, verifyChunkSignatures, verifySigV4 } from './sigv4.ts';
 
 /** What `startLocalS3` needs. */
 export interface LocalS3Options {
@@ -528,9 +528,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const rawUrl = req.url ?? '/';
+    const target = req.url ?? '/';
     const verdict = verifySigV4(
-      { method, rawUrl, headers: req.headers },
+      { method, rawUrl: target, headers: req.headers },
       {
         secretFor: (id) => (id === credentials.accessKeyId ? credentials.secretAccessKey : undefined),
         region,
@@ -541,6 +541,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // Every request that fails the signature check is a 403, as the contract asks (S3 itself
     // answers a few malformed credentials 400).
     if (!verdict.ok) return sendError(req, res, 403, verdict.code, verdict.message);
+    // From here on, the path names the key S3 would: a raw `+` is a space.
+    const queryAt = target.indexOf('?');
+    const rawUrl =
+      queryAt < 0 ? plusAsSpace(target) : plusAsSpace(target.slice(0, queryAt)) + target.slice(queryAt);
 
     const refused = storageProblem(method, rawUrl, req.headers);
     if (refused) return sendError(req, res, refused.status, refused.code, refused.message);

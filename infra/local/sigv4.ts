@@ -72,17 +72,21 @@ const hmac = (key: string | Buffer, data: string): Buffer =>
 export const rfc3986 = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+/** A path as S3 reads it: a raw `+` is a space there (a legacy of form encoding); `%2B` is a plus. */
+export const plusAsSpace = (path: string): string => path.replaceAll('+', '%20');
+
 /**
  * The canonical URI S3 signs a path as: each segment decoded, then encoded once by RFC 3986,
  * so `a=b`, `a%3db` and `a%3Db` are all `a%3Db` (S3's canonical request shows a raw `=` as
- * `%3D`). A segment that does not decode stays as sent; the request is refused later.
+ * `%3D`), and a raw `+` is `%20`. A segment that does not decode stays as sent; the request
+ * is refused later.
  */
 export function canonicalUri(path: string): string {
   return path
     .split('/')
     .map((segment) => {
       try {
-        return rfc3986(decodeURIComponent(segment));
+        return rfc3986(decodeURIComponent(plusAsSpace(segment)));
       } catch {
         return segment;
       }

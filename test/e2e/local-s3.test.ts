@@ -414,6 +414,26 @@ describe('local S3: nothing a request names reaches outside its folder', () => {
     });
   }
 
+  it('reads a raw "+" in a path as a space, as S3 does; "%2B" is a plus', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plus/a b.txt', Body: 'space' }));
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plus/c+d.txt', Body: 'plus' }));
+
+    // Act
+    const spaced = await sendRaw('GET', `/${BUCKET}/plus/a+b.txt`);
+    const plusRaw = await sendRaw('GET', `/${BUCKET}/plus/c+d.txt`);
+    const plusEncoded = await sendRaw('GET', `/${BUCKET}/plus/c%2Bd.txt`);
+    const written = await sendRaw('PUT', `/${BUCKET}/plus/e+f.txt`, {}, 'written');
+
+    // Assess
+    expect(spaced.status).toBe(200);
+    expect(plusRaw).toEqual({ status: 404, code: 'NoSuchKey' });
+    expect(plusEncoded.status).toBe(200);
+    expect(written.status).toBe(200);
+    expect(await exists('plus/e f.txt')).toBe(true);
+    expect(await exists('plus/e+f.txt')).toBe(false);
+  });
+
   it('refuses a path whose backslashes a URL parser would read as "/" (after a "#"), and writes nothing', async () => {
     // Act
     const answer = await sendRaw('PUT', `/${BUCKET}/a\\..\\..\\..\\..\\${unique}\\evil#`, {}, 'evil');

@@ -180,6 +180,8 @@ describe('verifySigV4', () => {
       ['a lowercase "%3d" sent and signed as sent', '/bucket/a%3db.txt', '/bucket/a%3db.txt', false],
       ['a lowercase "%3d" sent, signed as "%3D"', '/bucket/a%3db.txt', '/bucket/a%3Db.txt', true],
       ['an encoded slash kept in its segment', '/bucket/a%2Fb.txt', '/bucket/a%2Fb.txt', true],
+      ['a raw "+" sent, signed as a space (S3 reads it so)', '/bucket/a+b.txt', '/bucket/a%20b.txt', true],
+      ['a raw "+" sent, signed as a plus', '/bucket/a+b.txt', '/bucket/a%2Bb.txt', false],
     ])('%s: %s', async (_, sent, signed, ok) => {
       const request = await sign({ path: signed });
       expect(verifySigV4({ ...request, rawUrl: sent }, options).ok).toBe(ok);
@@ -187,9 +189,10 @@ describe('verifySigV4', () => {
 
     it('canonicalUri: decoded and encoded once, a segment that does not decode kept as sent', () => {
       expect(canonicalUri("/b/a=b:c@d$e&f;g+h i'(j)*!~.txt")).toBe(
-        '/b/a%3Db%3Ac%40d%24e%26f%3Bg%2Bh%20i%27%28j%29%2A%21~.txt',
+        '/b/a%3Db%3Ac%40d%24e%26f%3Bg%20h%20i%27%28j%29%2A%21~.txt',
       );
       expect(canonicalUri('/b/%C3%9Cber%2fblick')).toBe('/b/%C3%9Cber%2Fblick');
+      expect(canonicalUri('/b/a%2Bb')).toBe('/b/a%2Bb');
       expect(canonicalUri('/b/100%/x')).toBe('/b/100%/x');
     });
   });
