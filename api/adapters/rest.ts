@@ -38,31 +38,21 @@ export function getPathParameter(event: Pick<APIGatewayProxyEvent, 'pathParamete
   }
 }
 
-/** The media ranges that ask for the link as JSON. */
-const JSON_RANGES = new Set(['application/json', 'application/*']);
-
 /**
  * True when the client prefers the link as JSON to the redirect: its most preferred media
- * range by `Accept` (highest q, the first listed among equals; negotiator) is
- * `application/json` or `application/*`. The redirect leads to a file of any type, so any
- * other first choice (`*\/*`, a browser's `text/html,...`, `text/plain, application/json;q=0.1`)
+ * range by `Accept` (highest q, the first listed among equals; negotiator, which also reads
+ * quoted parameters) is `application/json`, or `application/*` while `application/json`
+ * itself is not refused (`;q=0`). The redirect leads to a file of any type, so any other
+ * first choice (`*\/*`, a browser's `text/html,...`, `text/plain, application/json;q=0.1`)
  * gets it.
  */
 export function wantsJson(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
   const accept = getHeader(event, 'accept');
   if (accept === undefined) return false;
-  // Media-type parameters other than q (`application/json; charset=utf-8`) do not change
-  // what is asked for here, but negotiator would keep them in the type: drop them.
-  const ranges = accept
-    .split(',')
-    .map((range) => {
-      const [type = '', ...params] = range.split(';');
-      const q = params.map((p) => p.trim()).find((p) => /^q=/i.test(p));
-      return q ? `${type.trim()};${q}` : type.trim();
-    })
-    .join(', ');
-  const [first] = new Negotiator({ headers: { accept: ranges } }).mediaTypes();
-  return first !== undefined && JSON_RANGES.has(first.toLowerCase());
+  const negotiator = new Negotiator({ headers: { accept } });
+  const first = negotiator.mediaTypes()[0]?.toLowerCase();
+  if (first === 'application/json') return true;
+  return first === 'application/*' && negotiator.mediaTypes(['application/json']).length > 0;
 }
 
 /** An RFC 9457 problem+json answer for any error. */

@@ -72,10 +72,10 @@ function problem(
   res.end(body);
 }
 
-/** Every method some behaviour of the distribution allows: what a 405 at the edge names. */
 /** The path patterns the edge routes, as its 404 names them. */
 const ROUTED = `${API_PREFIXES.map((prefix) => `${prefix}*`).join(', ')} and ${FILES_PREFIX}*`;
 
+/** Every method some behaviour of the distribution allows: what a 405 at the edge names. */
 const EDGE_METHODS = 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE';
 
 /** A request Node's parser refused, answered in problem+json like every other error. */

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
 import {
   Agent,
   createServer,
@@ -11,10 +12,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
+import { finished, pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import {
   answerClientErrors,
@@ -366,6 +367,44 @@ async function firstByte(body: IncomingMessage): Promise<Buffer> {
   return Buffer.alloc(0);
 }
 
+/** The longest Unix socket path every platform takes (Linux's limit is 108 bytes, macOS's 104). */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+/**
+ * A socket for s3rver only this user can reach: in a new folder of mode 0700 under TMPDIR
+ * (or /tmp, where TMPDIR is too long for a socket path), a named pipe on Windows. Tried once
+ * here: s3rver starts its server with a callback that runs only on success, so a socket
+ * that cannot be made would end the process instead of failing the start. `remove` takes
+ * the folder away; so does the process's exit, should it end without a stop.
+ */
+async function privateSocket(): Promise<{ path: string; remove: () => void }> {
+  if (process.platform === 'win32') {
+    return { path: `\\\\.\\pipe\\signet-s3-${randomUUID()}`, remove: () => undefined };
+  }
+  const base = [tmpdir(), '/tmp'].find(
+    (dir) => Buffer.byteLength(join(dir, 'signet-s3-XXXXXX', 's3rver')) <= MAX_SOCKET_PATH_BYTES,
+  );
+  if (base === undefined) throw new Error(`TMPDIR is too long for a socket path: ${tmpdir()}`);
+  const dir = await mkdtemp(join(base, 'signet-s3-'));
+  const remove = () => {
+    process.off('exit', remove);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', remove);
+  const path = join(dir, 's3rver');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createNetServer().once('error', reject);
+      // Closing the probe removes its socket file, for s3rver to make again.
+      probe.listen(path, () => probe.close(() => resolve()));
+    });
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { path, remove };
+}
+
 /**
  * Starts an S3-compatible server (s3rver) behind a front that checks AWS SigV4 as S3 does:
  * unsigned, tampered, expired or wrongly scoped requests get a 403 S3 XML error.
@@ -374,13 +413,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const { credentials, region } = options;
   await mkdir(options.directory, { recursive: true });
   DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
-  // s3rver checks no signature, so it has no TCP port anyone could reach around the check:
-  // it listens on a socket in a folder only this user may enter (a named pipe on Windows).
-  const socketDir = await mkdtemp(join(tmpdir(), 'signet-s3-'));
-  const socketPath =
-    process.platform === 'win32' ? `\\\\.\\pipe\\${basename(socketDir)}` : join(socketDir, 's3rver.sock');
+  // s3rver checks no signature, so it has no TCP port anyone could reach around the check.
+  const socket = await privateSocket();
   const s3rver = new S3rver({
-    port: socketPath,
+    port: socket.path,
     silent: true,
     directory: options.directory,
     vhostBuckets: false,
@@ -389,7 +425,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   try {
     await s3rver.run();
   } catch (error) {
-    await rm(socketDir, { recursive: true, force: true });
+    socket.remove();
     throw error;
   }
   // The Host s3rver is asked for; it names it back in CompleteMultipartUpload's answer.
@@ -398,7 +434,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 
   const upstream = (method: string, path: string, headers: OutgoingHttpHeaders) =>
     httpRequest({
-      socketPath,
+      socketPath: socket.path,
       method,
       path,
       headers: { ...headers, host: innerHost },
@@ -666,10 +702,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // (S3 keeps the old object). A body that never completes ends here, with the request.
     if (method === 'PUT' || method === 'POST') body ??= await readWholeBody(req, bodyLimit);
     else {
-      // Any other request's body is read and dropped, as S3 ignores it. Passed on, it would
-      // reach s3rver unframed (Node frames no body on a GET, HEAD or DELETE, and the framing
-      // header is hop-by-hop): a second request on the connection, one no signature covers.
-      await readWholeBody(req, bodyLimit);
+      // Any other request's body is read to its end and dropped, as S3 ignores it. Passed on,
+      // it would reach s3rver unframed (Node frames no body on a GET, HEAD or DELETE, and the
+      // framing header is hop-by-hop): a second request on the connection, one no signature
+      // covers.
+      await finished(req.resume());
       body = Buffer.alloc(0);
     }
     headers['content-length'] = body.length;
@@ -851,7 +888,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const closed = s3rver.close();
     s3rver.httpServer?.closeAllConnections();
     await closed;
-    await rm(socketDir, { recursive: true, force: true });
+    socket.remove();
   };
   try {
     await new Promise<void>((resolve, reject) => {

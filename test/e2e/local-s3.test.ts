@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
@@ -1835,6 +1836,18 @@ describe('local S3 storage', () => {
       expect(chunked).toEqual({ name: 'EntityTooLarge', status: 400 });
       const got = await smallClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }));
       expect(await got.Body?.transformToString()).toBe('old');
+      // A body on a read is dropped as it arrives, not held: past the limit, the read still answers.
+      const url = new URL(
+        await getSignedUrl(smallClient, new GetObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }), {
+          expiresIn: 60,
+        }),
+      );
+      const read = await exchangeRaw(
+        small.port,
+        `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 4096\r\n` +
+          `Connection: close\r\n\r\n${'x'.repeat(4096)}`,
+      );
+      expect(read).toMatch(/^HTTP\/1.1 200 [\s\S]*\r\n\r\nold$/);
     } finally {
       smallClient.destroy();
       await small.close();
@@ -1870,6 +1883,73 @@ describe('local S3 storage', () => {
       } finally {
         await local.close().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.runIf(process.platform === 'linux')(
+    'puts the socket under /tmp when TMPDIR is too long for a socket path (Linux cuts it at 108 bytes)',
+    async () => {
+      // Prepare: a TMPDIR of over 100 bytes.
+      const long = await mkdtemp(join(tmpdir(), `signet-long-${'d'.repeat(100)}-`));
+      const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-long-'));
+      const saved = process.env.TMPDIR;
+      const before = await ownListeners();
+      process.env.TMPDIR = long;
+      try {
+        // Act
+        const local = await startLocalS3({
+          directory: dir,
+          credentials: CREDENTIALS,
+          region: REGION,
+          buckets: [BUCKET],
+        });
+        const unix = (await ownListeners()).unix.filter((path) => !before.unix.includes(path));
+        const answer = await fetch(`${local.endpoint}/${BUCKET}/`);
+        await local.close();
+
+        // Assess: it runs, its socket whole, in a folder of its own under /tmp.
+        expect(unix).toEqual([expect.stringMatching(/^\/tmp\/signet-s3-[^/]+\/s3rver$/)]);
+        expect(answer.status).toBe(403);
+        expect(existsSync(dirname(unix[0] ?? ''))).toBe(false);
+        expect(await readdir(long)).toEqual([]);
+      } finally {
+        // An unset variable given `undefined` would be the text "undefined".
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        await rm(long, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.runIf(process.platform !== 'win32')(
+    'removes its socket folder when the process exits without a stop',
+    async () => {
+      // Prepare: a process that starts the local S3 in a TMPDIR of its own, then exits.
+      const own = await mkdtemp(join(tmpdir(), 'signet-local-s3-exit-'));
+      const script = [
+        `import { startLocalS3 } from ${JSON.stringify(join(import.meta.dirname, '../../infra/local/s3.ts'))};`,
+        `await startLocalS3(${JSON.stringify({ directory: join(own, 'data'), credentials: CREDENTIALS, region: REGION, buckets: [BUCKET] })});`,
+        "const { readdirSync } = await import('node:fs');",
+        'console.log(JSON.stringify(readdirSync(process.env.TMPDIR)));',
+        'process.exit(1);',
+      ].join('\n');
+      try {
+        // Act
+        const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          env: { ...process.env, TMPDIR: own },
+          encoding: 'utf8',
+        });
+
+        // Assess: the folder was there while it ran, and is gone.
+        expect(child.status).toBe(1);
+        expect(JSON.parse(child.stdout)).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^signet-s3-/)]),
+        );
+        expect((await readdir(own)).filter((name) => name.startsWith('signet-s3-'))).toEqual([]);
+      } finally {
+        await rm(own, { recursive: true, force: true });
       }
     },
   );

@@ -886,6 +886,9 @@ describe('Accept negotiation', () => {
     ['image/png, application/json;q=0.1', 302],
     ['text/*, application/json', 302],
     ['', 302],
+    ['application/*;q=0.9, application/json;q=0', 302],
+    ['application/json;foo="a,b";q=0.1, text/html;q=0.5', 302],
+    ['application/json;foo="a,b", text/html;q=0.5', 200],
   ])('Accept: %s → %i, with Vary: Accept', async (accept, status) => {
     // Act
     const result = await s3OnlyHandler(event({ headers: { Accept: accept } }));
