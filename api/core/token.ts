@@ -39,7 +39,24 @@ const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
  * lookbehind keeps the search linear, where `eyJeyJeyJ…` once cost a scan per `eyJ`.
  */
 const TOKEN_INSIDE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
-const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * The value with each quoted string (RFC 9110 §5.6.4) emptied to `""`, in one pass: a
+ * pattern such as `/"(?:[^"\\]|\\.)*"/g` tries again from every `"`, and a long run of `\"`
+ * with no closing quote cost it a scan per quote. An unclosed string is left as it is.
+ */
+function emptyQuoted(value: string): string {
+  let out = '';
+  let from = 0;
+  for (let open = value.indexOf('"'); open !== -1; open = value.indexOf('"', from)) {
+    let at = open + 1;
+    while (at < value.length && value[at] !== '"') at += value[at] === '\\' ? 2 : 1;
+    if (at >= value.length) break;
+    out += `${value.slice(from, open)}""`;
+    from = at + 1;
+  }
+  return out + value.slice(from);
+}
 
 type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
 
@@ -61,16 +78,18 @@ export function extractToken(headers: Headers, cookieName: string, multiValueHea
   );
   if (given > 1) throw new UnauthorizedError('the request holds more than one Authorization header');
   const authorization = authorizations[0]?.trim();
-  if (
-    authorization &&
-    (!OTHER_SCHEME.test(authorization) || TOKEN_INSIDE.test(authorization.replace(QUOTED, '""')))
-  ) {
+  if (authorization && (!OTHER_SCHEME.test(authorization) || TOKEN_INSIDE.test(emptyQuoted(authorization)))) {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
     if (!match?.[1])
       throw new UnauthorizedError('the Authorization header is not a well-formed Bearer token');
     return match[1];
   }
-  const cookie = readCookie(header(headers, 'cookie'), cookieName);
+  // Every Cookie line the gateway was given: `headers` keeps only the last of several.
+  const cookieLines = headerValues(multiValueHeaders, 'cookie').flat();
+  const cookie = readCookie(
+    cookieLines.length > 0 ? cookieLines.join('; ') : header(headers, 'cookie'),
+    cookieName,
+  );
   if (cookie !== undefined) return cookie;
   throw new UnauthorizedError(
     authorization

@@ -31,7 +31,7 @@ export interface LocalRestApiOptions {
   readonly region: string;
   /** Default `000000000000`. */
   readonly accountId?: string;
-  /** Default `local`. */
+  /** Default `0000000000` (10 characters, as API Gateway's ids). */
   readonly apiId?: string;
   /** Default `local`. */
   readonly stage?: string;
@@ -156,7 +156,7 @@ function parseQuery(
   const multiValues: Record<string, string[]> = Object.create(null);
   for (const [name, value] of pairs) {
     singleValues[name] = value;
-    multiValues[name] = [...(multiValues[name] ?? []), value];
+    (multiValues[name] ??= []).push(value);
   }
   return { single: singleValues, multi: multiValues };
 }
@@ -209,7 +209,9 @@ export class LocalRestApi {
   readonly #options: Required<LocalRestApiOptions>;
 
   constructor(options: LocalRestApiOptions) {
-    this.#options = { accountId: '000000000000', apiId: 'local', stage: 'local', ...options };
+    // An API id has 10 characters: the method ARN is as long as a deployed one, and a
+    // path near the 1,600-byte limit fails here as it would there.
+    this.#options = { accountId: '000000000000', apiId: '0000000000', stage: 'local', ...options };
     this.#routes = options.routes.map(compile);
   }
 

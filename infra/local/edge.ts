@@ -11,7 +11,6 @@ import { pipeline } from 'node:stream/promises';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
-import { PROBLEM_HEADERS } from '../../api/core/problem.ts';
 import { API_PREFIXES, FILES_PREFIX } from '../../edge/paths.ts';
 import { gatewayResponse } from '../gateway-responses.ts';
 import { type LocalRestApi, MAX_API_BODY_BYTES } from './api-gateway.ts';
@@ -20,9 +19,11 @@ import {
   answerClientErrors,
   type ClientErrorAnswer,
   HOP_BY_HOP,
+  HOST,
+  hostProblem,
   listen,
   parserProblem,
-  problemBody,
+  sendProblem as problem,
   readBody,
 } from './http.ts';
 import { canonicalUri } from './sigv4.ts';
@@ -60,18 +61,6 @@ const ORIGIN_HEADERS = [
   'if-unmodified-since',
 ];
 
-function problem(
-  res: ServerResponse,
-  status: number,
-  slug: string,
-  detail: string,
-  headers: Record<string, string> = {},
-): void {
-  const body = problemBody(status, slug, detail);
-  res.writeHead(status, { ...headers, ...PROBLEM_HEADERS, 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 /** The path patterns the edge routes, as its 404 names them. */
 const ROUTED = `${API_PREFIXES.map((prefix) => `${prefix}*`).join(', ')} and ${FILES_PREFIX}*`;
 
@@ -81,21 +70,6 @@ const EDGE_METHODS = 'GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE';
 /** A request Node's parser refused, answered in problem+json like every other error. */
 export function clientErrorProblem(code: string): ClientErrorAnswer {
   return parserProblem(code, EDGE_METHODS);
-}
-
-/** RFC 9112 §3.2's `Host`: `uri-host [ ":" port ]`, an IP literal or a reg-name, not empty. */
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d*)?$/;
-
-/** What is wrong with the request's Host header (none on HTTP/1.1, two, or not a host), if anything. */
-function hostProblem(req: IncomingMessage): string | undefined {
-  const hosts = req.rawHeaders.filter(
-    (_, i) => i % 2 === 1 && req.rawHeaders[i - 1]?.toLowerCase() === 'host',
-  );
-  if (hosts.length > 1) return 'a request must carry one Host header';
-  const [host] = hosts;
-  if (host === undefined)
-    return req.httpVersionMinor >= 1 ? 'an HTTP/1.1 request needs a Host header' : undefined;
-  return HOST.test(host) ? undefined : 'the Host header is not a host';
 }
 
 /** An absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then the rest. */

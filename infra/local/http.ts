@@ -86,6 +86,9 @@ export interface ClientErrorAnswer {
  * also keeps from the handlers, gets `render(CONNECT)`.
  */
 export function answerClientErrors(server: Server, render: (code: string) => ClientErrorAnswer): void {
+  // Every header reaches the handlers: Node drops those past its 2,000th without a word,
+  // which would hide a second Authorization. The 16 KB limit on the header section bounds them.
+  server.maxHeadersCount = 0;
   // The responses under way on each connection (pipelined requests queue several).
   const responses = new WeakMap<Duplex, Set<ServerResponse>>();
   server.prependListener('request', (req, res) => {
@@ -155,4 +158,32 @@ export function parserProblem(code: string, allow: string): ClientErrorAnswer {
     headers: { ...PROBLEM_HEADERS, ...(status === 405 ? { Allow: allow } : {}) },
     body: problemBody(status, slug, detail),
   };
+}
+
+/** RFC 9112 §3.2's `Host`: `uri-host [ ":" port ]`, an IP literal or a reg-name, not empty. */
+export const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d*)?$/;
+
+/** What is wrong with the request's Host header (none on HTTP/1.1, two, or not a host), if anything. */
+export function hostProblem(req: IncomingMessage): string | undefined {
+  const hosts = req.rawHeaders.filter(
+    (_, i) => i % 2 === 1 && req.rawHeaders[i - 1]?.toLowerCase() === 'host',
+  );
+  if (hosts.length > 1) return 'a request must carry one Host header';
+  const [host] = hosts;
+  if (host === undefined)
+    return req.httpVersionMinor >= 1 ? 'an HTTP/1.1 request needs a Host header' : undefined;
+  return HOST.test(host) ? undefined : 'the Host header is not a host';
+}
+
+/** An RFC 9457 problem+json answer, framed by its length. */
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  slug: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = problemBody(status, slug, detail);
+  res.writeHead(status, { ...headers, ...PROBLEM_HEADERS, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { PROBLEM_HEADERS } from '../../api/core/problem.ts';
-import { answerClientErrors, listen, parserProblem, problemBody } from './http.ts';
+import { answerClientErrors, hostProblem, listen, parserProblem, sendProblem as problem } from './http.ts';
 import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
@@ -96,16 +95,13 @@ export async function startIssuer(
   // Only the public members, whatever a hand-edited key file holds beside them.
   const { kty, n, e, kid, alg, use } = key.publicJwk;
   const body = JSON.stringify({ keys: [{ kty, n, e, kid, alg, use }] });
-  const problem = (
-    res: ServerResponse,
-    status: number,
-    slug: string,
-    detail: string,
-    headers: Record<string, string> = {},
-  ) => {
-    res.writeHead(status, { ...headers, ...PROBLEM_HEADERS }).end(problemBody(status, slug, detail));
-  };
-  const server = createServer((req, res) => {
+  // Node answers a request without Host a bare 400 of its own: answered here, in problem+json.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const badHost = hostProblem(req);
+    if (badHost) {
+      res.shouldKeepAlive = false;
+      return problem(res, 400, 'bad-request', badHost);
+    }
     // The query does not name another resource; HEAD is GET without the body. An
     // absolute-form target names the path after its host (RFC 9112 §3.2.2).
     const target = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');

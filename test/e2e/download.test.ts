@@ -223,6 +223,18 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
     expectProblem(401, res.headers['content-type'] as string, res.body);
   });
 
+  it('two Authorization headers are a 401 behind 2,100 other headers too (Node would drop those past 2,000)', async () => {
+    // Act
+    const res = await rawRequest(stack.endpoints.edge, downloadPath(KEY, { via: 's3' }), {
+      a: Array<string>(2100).fill('1'),
+      authorization: [`Bearer ${await stack.token({ sub: 'bob' })}`, 'Basic ZGV2LXVzZXI6cGFzcw=='],
+      cookie: `signet_token=${token}`,
+    });
+
+    // Assess
+    expect(res.status).toBe(401);
+  });
+
   it.each(VIAS)('via=%s: two requests in one signing window get the very same Location', async (via) => {
     // Prepare
     await awaitFreshWindow(60, 3000);

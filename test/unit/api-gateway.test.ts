@@ -15,7 +15,7 @@ import {
   policyAllows,
 } from '../../infra/local/api-gateway.ts';
 
-const ARN = 'arn:aws:execute-api:us-east-1:000000000000:local/local';
+const ARN = 'arn:aws:execute-api:us-east-1:000000000000:0000000000/local';
 
 function allow(
   resource = `${ARN}/*`,

@@ -75,12 +75,27 @@ describe('the dev issuer', () => {
       405,
     ],
     [
+      'an HTTP/1.1 request without Host',
+      (path: string) => `GET ${path} HTTP/1.1\r\nConnection: close\r\n\r\n`,
+      400,
+    ],
+    [
+      'a request with two Host headers',
+      (path: string, host: string) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nHost: ${host}\r\n\r\n`,
+      400,
+    ],
+    [
+      'an HTTP/1.0 request without Host (it needs none)',
+      (path: string) => `GET ${path} HTTP/1.0\r\n\r\n`,
+      200,
+    ],
+    [
       'headers over 16 KB',
       (path: string, host: string) =>
         `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
       431,
     ],
-  ])('answers %s with %i, an error in problem+json', async (_, raw, status) => {
+  ])('answers %s: the JWKS, or an error in problem+json', async (_, raw, status) => {
     // Prepare
     const url = new URL(issuer.jwks);
 
@@ -89,7 +104,7 @@ describe('the dev issuer', () => {
 
     // Assess
     const [head = '', body = ''] = answer.split('\r\n\r\n');
-    expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+    expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.[01] ${status} ${STATUS_CODES[status]}$`));
     if (status === 200) {
       expect(JSON.parse(body)).toHaveProperty('keys');
     } else {

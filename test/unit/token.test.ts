@@ -103,6 +103,21 @@ describe('extractToken', () => {
     expect(token).toBe('a.b.c');
   });
 
+  it.each([
+    ['in the first of two Cookie lines', ['signet_token=a.b.c', 'other=1'], 'a.b.c'],
+    ['in the last of two Cookie lines', ['other=1', 'signet_token=a.b.c'], 'a.b.c'],
+    ['in both, the first line winning', ['signet_token=a.b.c', 'signet_token=c.d.e'], 'a.b.c'],
+  ])(
+    'reads the cookie %s, from multiValueHeaders (headers keeps the last line only)',
+    (_, lines, expected) => {
+      // Act
+      const token = extractToken({ cookie: lines.at(-1) }, 'signet_token', { Cookie: lines });
+
+      // Assess
+      expect(token).toBe(expected);
+    },
+  );
+
   it('reads the cookie without an Authorization header', () => {
     // Act
     const token = extractToken({ Cookie: 'x=1; sess=c.d.e' }, 'sess');
@@ -122,6 +137,8 @@ describe('extractToken', () => {
     ],
     ['a Digest nonce shaped like a JWT', 'Digest username="u", nonce="eyJ0IjoxfQ.abc.def", response="r"'],
     ['a Digest realm naming Bearer', 'Digest realm="Company, Bearer Realm", username="u"'],
+    ['a quoted string holding an escaped quote', 'Digest realm="a\\", Bearer x.y.z", username="u"'],
+    ['a long run of escaped quotes, never closed', `Digest x="${'\\"'.repeat(8000)}`],
     // A JWT starts a run of base64url characters.
     ['a credential of "eyJ" over and over, no dots', `Basic ${'eyJ'.repeat(2700)}`],
     ['a credential with "eyJ" inside a longer run', 'Token QeyJa.eyJb.c'],
@@ -132,6 +149,18 @@ describe('extractToken', () => {
 
     // Assess
     expect(token).toBe('c.d.e');
+  });
+
+  it.each([
+    ['after a quoted string left open', 'Digest realm="r, Bearer a.b.c'],
+    ['after a closed quoted string', 'Digest realm="r", Bearer a.b.c'],
+    ['a JWT after an escaped quote left open', 'Digest x="\\" eyJa.eyJb.c'],
+  ])('refuses a try at a token %s, never reading the cookie', (_, authorization) => {
+    // Act
+    const extract = () => extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
+
+    // Assess
+    expect(extract).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
   });
 
   it.each([
