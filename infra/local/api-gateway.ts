@@ -156,7 +156,9 @@ function parseQuery(
   const multiValues: Record<string, string[]> = Object.create(null);
   for (const [name, value] of pairs) {
     singleValues[name] = value;
-    (multiValues[name] ??= []).push(value);
+    const values = multiValues[name];
+    if (values) values.push(value);
+    else multiValues[name] = [value];
   }
   return { single: singleValues, multi: multiValues };
 }
