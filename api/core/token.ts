@@ -12,7 +12,8 @@ function header(headers: Headers, name: string): string | undefined {
 
 /**
  * The value of cookie `name` in a `Cookie` header, or undefined. A value in double quotes
- * (RFC 6265 §4.1.1 allows them) is read without them; the first cookie of that name wins.
+ * (RFC 6265 §4.1.1 allows them) is read without them; the first cookie of that name with a
+ * value wins.
  */
 export function readCookie(cookieHeader: string | undefined, name: string): string | undefined {
   if (!cookieHeader) return undefined;
@@ -22,7 +23,8 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
     const value = pair.slice(eq + 1).trim();
     const unquoted =
       value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
-    return unquoted || undefined;
+    // An empty one (a cookie cleared on one path, set on another) does not hide the next.
+    if (unquoted) return unquoted;
   }
   return undefined;
 }
@@ -40,17 +42,27 @@ const OTHER_SCHEME = /^(?!bearer )[A-Za-z][A-Za-z0-9!#$%&'*+^_`|~-]* +\S/i;
  */
 const TOKEN_INSIDE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.|(^|,)\s*bearer\b/i;
 
+/** What a backslash in a quoted string may not escape (RFC 9110 §5.6.4: tab, space, visible). */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
 /**
  * The value with each quoted string (RFC 9110 §5.6.4) emptied to `""`, in one pass: a
  * pattern such as `/"(?:[^"\\]|\\.)*"/g` tries again from every `"`, and a long run of `\"`
- * with no closing quote cost it a scan per quote. An unclosed string is left as it is.
+ * with no closing quote cost it a scan per quote. A string left unclosed, or broken by a
+ * backslash before a line terminator, is left as it is, with all that follows it: what it
+ * hides stays in sight.
  */
 function emptyQuoted(value: string): string {
   let out = '';
   let from = 0;
   for (let open = value.indexOf('"'); open !== -1; open = value.indexOf('"', from)) {
     let at = open + 1;
-    while (at < value.length && value[at] !== '"') at += value[at] === '\\' ? 2 : 1;
+    while (at < value.length && value[at] !== '"') {
+      if (value[at] === '\\') {
+        if (LINE_TERMINATOR.test(value[at + 1] ?? '\n')) return out + value.slice(from);
+        at += 2;
+      } else at += 1;
+    }
     if (at >= value.length) break;
     out += `${value.slice(from, open)}""`;
     from = at + 1;

@@ -17,6 +17,7 @@ import { type LocalRestApi, MAX_API_BODY_BYTES } from './api-gateway.ts';
 import { verifyCloudFrontUrl } from './cloudfront-url.ts';
 import {
   answerClientErrors,
+  answerExpectations,
   type ClientErrorAnswer,
   HOP_BY_HOP,
   HOST,
@@ -25,6 +26,7 @@ import {
   parserProblem,
   sendProblem as problem,
   readBody,
+  refuse,
 } from './http.ts';
 import { canonicalUri } from './sigv4.ts';
 
@@ -97,17 +99,6 @@ function announcesBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/**
- * Answers without reading the rest of the request, and closes the connection after: Node
- * would otherwise read and discard the whole body to keep the connection alive.
- */
-function refuse(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
-  res.shouldKeepAlive = false;
-  answer();
-  res.once('finish', () => req.destroy());
-}
-
-/** The body, or undefined once it passes `limit` bytes (the rest is not read). */
 export type FunctionFields = Record<string, { value: string; multiValue?: { value: string }[] }>;
 
 /** Plain header values from a function's fields (the first value of each). */
@@ -403,15 +394,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ url: string; se
     });
   });
   answerClientErrors(server, clientErrorProblem);
-  // An `Expect` other than 100-continue, which Node would refuse with a bare 417.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const badHost = hostProblem(req);
-    refuse(req, res, () =>
-      badHost
-        ? problem(res, 400, 'bad-request', badHost)
-        : problem(res, 417, 'expectation-failed', 'only "Expect: 100-continue" is supported'),
-    );
-  });
+  answerExpectations(server);
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   publicOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

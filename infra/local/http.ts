@@ -32,15 +32,23 @@ export function closeServer(server: Server): Promise<void> {
   return closed;
 }
 
-/** A request's whole body, or undefined once it is (or says it will be) over `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/**
+ * A request's whole body, or undefined once it is (or says it will be) over `limit` bytes.
+ * With `keep` false, the body is read to its end as it arrives and none of it is held: the
+ * answer is then empty.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  keep = true,
+): Promise<Buffer | undefined> {
   if (Number(req.headers['content-length']) > limit) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+    if (keep) chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
@@ -186,4 +194,29 @@ export function sendProblem(
   const body = problemBody(status, slug, detail);
   res.writeHead(status, { ...headers, ...PROBLEM_HEADERS, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * Answers without reading the rest of the request, and closes the connection after: Node
+ * would otherwise read and discard the whole body to keep the connection alive.
+ */
+export function refuse(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  res.shouldKeepAlive = false;
+  answer();
+  res.once('finish', () => req.destroy());
+}
+
+/**
+ * An `Expect` other than 100-continue, which Node would refuse with a bare 417: a 417 in
+ * problem+json (a 400 for a bad Host, checked first), and the connection closed.
+ */
+export function answerExpectations(server: Server): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const badHost = hostProblem(req);
+    refuse(req, res, () =>
+      badHost
+        ? sendProblem(res, 400, 'bad-request', badHost)
+        : sendProblem(res, 417, 'expectation-failed', 'only "Expect: 100-continue" is supported'),
+    );
+  });
 }

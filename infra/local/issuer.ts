@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { answerClientErrors, hostProblem, listen, parserProblem, sendProblem as problem } from './http.ts';
+import {
+  answerClientErrors,
+  answerExpectations,
+  hostProblem,
+  listen,
+  parserProblem,
+  sendProblem as problem,
+} from './http.ts';
 import { paths, REMAKE, readJson, type ShapeCheck, StateError, writeJson } from './state.ts';
 
 /** The dev issuer signs RS256: the cheapest verification for the authorizer. */
@@ -118,6 +125,7 @@ export async function startIssuer(
   });
   // What Node's parser refuses (CONNECT, headers over 16 KB, ...) gets problem+json too.
   answerClientErrors(server, (code) => parserProblem(code, 'GET, HEAD'));
+  answerExpectations(server);
   await listen(server, port);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, jwks: `${url}${JWKS_PATH}`, server, keyCreated: created };

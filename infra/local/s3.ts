@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import {
   answerClientErrors,
@@ -52,7 +52,10 @@ export interface LocalS3Options {
   region: string;
   /** Buckets created on start (existing ones are kept). */
   buckets: string[];
-  /** The largest request body taken, in bytes. Default MAX_LOCAL_BODY_BYTES (512 MiB). */
+  /**
+   * The largest request body taken, in bytes (an upload's is held in memory; any other is
+   * read and dropped). Default MAX_LOCAL_BODY_BYTES (512 MiB).
+   */
   maxBodyBytes?: number;
 }
 
@@ -146,8 +149,12 @@ export const MAX_LOCAL_BODY_BYTES = 512 * 1024 * 1024;
 /** A body over MAX_LOCAL_BODY_BYTES: answered 400 EntityTooLarge, as S3 answers its own limit. */
 class BodyTooLarge extends Error {}
 
-async function readWholeBody(req: IncomingMessage, limit = MAX_LOCAL_BODY_BYTES): Promise<Buffer> {
-  const body = await readBody(req, limit);
+async function readWholeBody(
+  req: IncomingMessage,
+  limit = MAX_LOCAL_BODY_BYTES,
+  keep = true,
+): Promise<Buffer> {
+  const body = await readBody(req, limit, keep);
   if (body === undefined) throw new BodyTooLarge();
   return body;
 }
@@ -370,6 +377,12 @@ async function firstByte(body: IncomingMessage): Promise<Buffer> {
 /** The longest Unix socket path every platform takes (Linux's limit is 108 bytes, macOS's 104). */
 const MAX_SOCKET_PATH_BYTES = 100;
 
+/** The socket folders of the local S3s running in this process, removed on exit by one listener. */
+const SOCKET_FOLDERS = new Set<string>();
+function removeSocketFolders(): void {
+  for (const dir of SOCKET_FOLDERS) rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * A socket for s3rver only this user can reach: in a new folder of mode 0700 under TMPDIR
  * (or /tmp, where TMPDIR is too long for a socket path), a named pipe on Windows. Tried once
@@ -386,11 +399,13 @@ async function privateSocket(): Promise<{ path: string; remove: () => void }> {
   );
   if (base === undefined) throw new Error(`TMPDIR is too long for a socket path: ${tmpdir()}`);
   const dir = await mkdtemp(join(base, 'signet-s3-'));
+  if (SOCKET_FOLDERS.size === 0) process.on('exit', removeSocketFolders);
+  SOCKET_FOLDERS.add(dir);
   const remove = () => {
-    process.off('exit', remove);
+    SOCKET_FOLDERS.delete(dir);
+    if (SOCKET_FOLDERS.size === 0) process.off('exit', removeSocketFolders);
     rmSync(dir, { recursive: true, force: true });
   };
-  process.on('exit', remove);
   const path = join(dir, 's3rver');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -428,6 +443,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     socket.remove();
     throw error;
   }
+  // Every header the front checked reaches s3rver: Node drops those past its 2,000th.
+  if (s3rver.httpServer) s3rver.httpServer.maxHeadersCount = 0;
   // The Host s3rver is asked for; it names it back in CompleteMultipartUpload's answer.
   const innerHost = 's3rver.internal';
   const agent = new Agent({ keepAlive: true });
@@ -702,12 +719,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // (S3 keeps the old object). A body that never completes ends here, with the request.
     if (method === 'PUT' || method === 'POST') body ??= await readWholeBody(req, bodyLimit);
     else {
-      // Any other request's body is read to its end and dropped, as S3 ignores it. Passed on,
-      // it would reach s3rver unframed (Node frames no body on a GET, HEAD or DELETE, and the
-      // framing header is hop-by-hop): a second request on the connection, one no signature
-      // covers.
-      await finished(req.resume());
-      body = Buffer.alloc(0);
+      // Any other request's body is read to its end as it arrives (up to the same limit) and
+      // dropped, as S3 ignores it. Passed on, it would reach s3rver unframed (Node frames no
+      // body on a GET, HEAD or DELETE, and the framing header is hop-by-hop): a second
+      // request on the connection, one no signature covers.
+      body = await readWholeBody(req, bodyLimit, false);
     }
     headers['content-length'] = body.length;
 

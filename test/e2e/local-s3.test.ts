@@ -932,6 +932,41 @@ const exists = (key: string) =>
   );
 
 describe('local S3: what a signature must cover', () => {
+  it('hands s3rver every header it checked, however many come before them (Node keeps 2,000)', async () => {
+    // Prepare: a header-signed upload with metadata, sent behind 2,100 unsigned headers.
+    const key = 'many-headers.txt';
+    const hash = createHash('sha256').update('body').digest('hex');
+    const signed = await signer.sign(
+      localRequest('PUT', `/${BUCKET}/${key}`, { 'x-amz-content-sha256': hash, 'x-amz-meta-note': 'kept' }),
+    );
+    const endpoint = new URL(s3.endpoint);
+
+    // Act
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      httpRequest(
+        {
+          host: endpoint.hostname,
+          port: endpoint.port,
+          method: 'PUT',
+          path: `/${BUCKET}/${key}`,
+          // Each of its own name, so none are joined into one.
+          headers: {
+            ...Object.fromEntries(Array.from({ length: 2100 }, (_, i) => [`j${i.toString(36)}`, ''])),
+            ...signed.headers,
+          },
+        },
+        (res) => resolve(res.resume().statusCode),
+      )
+        .on('error', reject)
+        .end('body');
+    });
+
+    // Assess
+    expect(status).toBe(200);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(head.Metadata).toEqual({ note: 'kept' });
+  });
+
   it('refuses an x-amz-* header added after signing and stores nothing', async () => {
     // Prepare
     const changing = clientChanging((request) => {
@@ -1836,18 +1871,22 @@ describe('local S3 storage', () => {
       expect(chunked).toEqual({ name: 'EntityTooLarge', status: 400 });
       const got = await smallClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }));
       expect(await got.Body?.transformToString()).toBe('old');
-      // A body on a read is dropped as it arrives, not held: past the limit, the read still answers.
+      // A body on a read is dropped, and bounded by the same limit.
       const url = new URL(
         await getSignedUrl(smallClient, new GetObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }), {
           expiresIn: 60,
         }),
       );
-      const read = await exchangeRaw(
-        small.port,
-        `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 4096\r\n` +
-          `Connection: close\r\n\r\n${'x'.repeat(4096)}`,
-      );
-      expect(read).toMatch(/^HTTP\/1.1 200 [\s\S]*\r\n\r\nold$/);
+      const readWith = (bytes: number) =>
+        exchangeRaw(
+          small.port,
+          `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${bytes}\r\n` +
+            `Connection: close\r\n\r\n${'x'.repeat(bytes)}`,
+        );
+      expect(await readWith(1024)).toMatch(/^HTTP\/1.1 200 [\s\S]*\r\n\r\nold$/);
+      const over = await readWith(2048);
+      expect(over).toMatch(/^HTTP\/1.1 400 /);
+      expect(errorCode(over)).toBe('EntityTooLarge');
     } finally {
       smallClient.destroy();
       await small.close();
@@ -1953,6 +1992,29 @@ describe('local S3 storage', () => {
       }
     },
   );
+
+  it('holds one exit listener for all its socket folders, however many stand-ins run', async () => {
+    // Prepare
+    const before = process.listenerCount('exit');
+    const dirs = await Promise.all([1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'signet-local-s3-many-'))));
+    const started = await Promise.all(
+      dirs.map((directory) =>
+        startLocalS3({ directory, credentials: CREDENTIALS, region: REGION, buckets: [BUCKET] }),
+      ),
+    );
+    try {
+      // Act
+      const running = process.listenerCount('exit');
+      await Promise.all(started.map((local) => local.close()));
+
+      // Assess
+      expect(running - before).toBeLessThanOrEqual(1);
+      expect(process.listenerCount('exit')).toBe(before);
+    } finally {
+      await Promise.all(started.map((local) => local.close().catch(() => undefined)));
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    }
+  });
 
   it('keeps objects across restarts in the same directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'signet-local-s3-restart-'));

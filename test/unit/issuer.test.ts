@@ -90,6 +90,11 @@ describe('the dev issuer', () => {
       200,
     ],
     [
+      'an Expect other than 100-continue',
+      (path: string, host: string) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nExpect: foo\r\n\r\n`,
+      417,
+    ],
+    [
       'headers over 16 KB',
       (path: string, host: string) =>
         `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,

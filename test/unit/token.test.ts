@@ -118,6 +118,14 @@ describe('extractToken', () => {
     },
   );
 
+  it('reads the cookie past an empty one of the same name', () => {
+    // Act
+    const token = extractToken({ cookie: 'signet_token=; signet_token=a.b.c' }, 'signet_token');
+
+    // Assess
+    expect(token).toBe('a.b.c');
+  });
+
   it('reads the cookie without an Authorization header', () => {
     // Act
     const token = extractToken({ Cookie: 'x=1; sess=c.d.e' }, 'sess');
@@ -155,6 +163,8 @@ describe('extractToken', () => {
     ['after a quoted string left open', 'Digest realm="r, Bearer a.b.c'],
     ['after a closed quoted string', 'Digest realm="r", Bearer a.b.c'],
     ['a JWT after an escaped quote left open', 'Digest x="\\" eyJa.eyJb.c'],
+    ['a JWT in a quoted string broken by a backslash before U+2028', 'Digest x="\\\u2028 eyJa.b.c "'],
+    ['a JWT in a quoted string broken by a backslash at the end', 'Digest x="eyJa.b.c \\'],
   ])('refuses a try at a token %s, never reading the cookie', (_, authorization) => {
     // Act
     const extract = () => extractToken({ authorization, cookie: 'signet_token=c.d.e' }, 'signet_token');
