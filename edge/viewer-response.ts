@@ -2,7 +2,10 @@
 // `response-content-disposition` query parameter into the `Content-Disposition` header, so one
 // cached object serves every filename. The parameter is covered by the URL's signature
 // (CloudFront checks it before any function runs); the checks below are defence in depth.
+// `inline` holds only for a type safe to show (the route's own rule): an object overwritten
+// after the URL was signed is served as an attachment. No answer is sniffed.
 // Built by edge/build.ts into a plain script whose global `handler` CloudFront calls.
+import { shownInline } from './inline-types.ts';
 import type { CfResponse, CfResponseEvent, CfValue } from './types.ts';
 
 const PARAM = 'response-content-disposition';
@@ -36,11 +39,21 @@ function dispositionOf(raw: string | undefined): string | undefined {
   return value;
 }
 
-/** Sets `content-disposition` from the signed query on 2xx/3xx responses; otherwise a no-op. */
+/**
+ * On 2xx/3xx responses: `content-disposition` from the signed query (`inline` turned to
+ * `attachment` unless the object's type is shown inline) and `x-content-type-options:
+ * nosniff`; otherwise a no-op.
+ */
 export function handler(event: CfResponseEvent): CfResponse {
   const response = event.response;
   if (response.statusCode < 200 || response.statusCode >= 400) return response;
-  const value = dispositionOf(firstValue(event.request.querystring[PARAM]));
-  if (value !== undefined) response.headers['content-disposition'] = { value };
+  response.headers['x-content-type-options'] = { value: 'nosniff' };
+  let value = dispositionOf(firstValue(event.request.querystring[PARAM]));
+  if (value === undefined) return response;
+  const type = response.headers['content-type'];
+  if (value.indexOf('inline') === 0 && !shownInline(type ? type.value : undefined)) {
+    value = `attachment${value.substring('inline'.length)}`;
+  }
+  response.headers['content-disposition'] = { value };
   return response;
 }

@@ -1,3 +1,4 @@
+import { shownInline } from '../../edge/inline-types.ts';
 import type { Config, Via } from './config.ts';
 import { ArchivedError, BadRequestError } from './errors.ts';
 import { contentDisposition, type Disposition, resolveFilename } from './filename.ts';
@@ -37,26 +38,12 @@ export function parseDisposition(value: string | undefined): Disposition {
 }
 
 /**
- * Types a browser shows inline without running anything the file holds: PDF, images (SVG
- * aside: it is XML with scripts), audio, video, plain text. A `/files/*` URL shares its
- * origin with `/d/*` and the token cookie, so an HTML, SVG or XML file shown inline would
- * run its scripts as Signet's own page; a type missing or unknown would be sniffed, maybe
- * as HTML. Those are served as attachments, whatever the request asked.
+ * `inline` where the object's type is safe to show in the page (`shownInline`), else
+ * `attachment`, whatever the request asked.
  */
-const SHOWN_INLINE = /^(?:application\/pdf|(?:image|audio|video)\/[\w.+-]+|text\/(?:plain|csv))$/;
-
-/** `inline` where the object's type is safe to show in the page, else `attachment`. */
 export function servedDisposition(requested: Disposition, contentType: string | undefined): Disposition {
   if (requested === 'attachment') return requested;
-  // The type's essence (RFC 9110 §8.3.1): parameters, such as a charset, do not count.
-  // HTTP's white space only (RFC 9110 §5.6.3): `trim()` would also take a no-break space,
-  // which a browser does not, and would then sniff the type it cannot read.
-  const essence =
-    contentType
-      ?.split(';', 1)[0]
-      ?.replace(/^[ \t]+|[ \t]+$/g, '')
-      .toLowerCase() ?? '';
-  return SHOWN_INLINE.test(essence) && !essence.endsWith('+xml') ? 'inline' : 'attachment';
+  return shownInline(contentType) ? 'inline' : 'attachment';
 }
 
 export function parseVia(value: string | undefined, fallback: Via): Via {
@@ -101,7 +88,14 @@ export class DownloadService {
     const filename = requested ?? resolveFilename({ metadata: object.filename, key });
     const window = signingWindow(this.#now(), config.urlTtlSeconds, config.urlStabilitySeconds);
     const shown = servedDisposition(disposition, object.contentType);
-    const url = await signer.sign({ key, contentDisposition: contentDisposition(shown, filename) }, window);
+    const url = await signer.sign(
+      {
+        key,
+        contentDisposition: contentDisposition(shown, filename),
+        ...(shown === 'inline' ? { contentType: object.contentType } : {}),
+      },
+      window,
+    );
     return { url, expiresAt: window.expiresAt, via, filename };
   }
 }

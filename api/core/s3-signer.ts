@@ -112,14 +112,20 @@ export class S3Signer implements Signer {
     this.#pathPrefix = bucketUrl.pathname.endsWith('/') ? bucketUrl.pathname : `${bucketUrl.pathname}/`;
   }
 
-  async sign({ key, contentDisposition }: SignInput, { signedAt }: SigningWindow): Promise<string> {
+  async sign(
+    { key, contentDisposition, contentType }: SignInput,
+    { signedAt }: SigningWindow,
+  ): Promise<string> {
     const request = new HttpRequest({
       method: 'GET',
       protocol: this.#protocol,
       hostname: this.#hostname,
       ...(this.#port === undefined ? {} : { port: this.#port }),
       path: this.#pathPrefix + encodeKeyPath(key),
-      query: { 'response-content-disposition': contentDisposition },
+      query: {
+        'response-content-disposition': contentDisposition,
+        ...(contentType === undefined ? {} : { 'response-content-type': contentType }),
+      },
       headers: {},
     });
     const signed = await this.#presigner.presign(request, {

@@ -6,6 +6,13 @@ export interface SignInput {
   readonly key: string;
   /** The full `Content-Disposition` value the download must carry. */
   readonly contentDisposition: string;
+  /**
+   * For an `inline` download, the type the object was found with. A signer whose URL can
+   * carry it pins the answer's `Content-Type` to it, so an object overwritten after signing
+   * (a PNG become HTML) is not shown as what it became; the CloudFront one needs none, its
+   * viewer-response function checks the type served.
+   */
+  readonly contentType?: string | undefined;
 }
 
 /** A time window: when the URL counts as signed, and when it stops working. */

@@ -117,6 +117,39 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
   });
 
   it.each(VIAS)(
+    'via=%s: an inline URL for an image overwritten with HTML after signing never shows the HTML',
+    async (via) => {
+      // Prepare: a URL signed inline for a PNG; then the key holds a page with a script.
+      const key = `public/e2e/swap-${via}.png`;
+      const put = (ContentType: string, Body: string) =>
+        s3.send(new PutObjectCommand({ Bucket: stack.endpoints.bucket, Key: key, Body, ContentType }));
+      await put('image/png', 'png');
+      const location = await redirectTo(
+        stack.endpoints,
+        downloadPath(key, { via, disposition: 'inline' }),
+        token,
+        via,
+      );
+      await put('text/html', '<script>alert(document.domain)</script>');
+
+      // Act
+      const file = await follow(location);
+
+      // Assess: S3 answers the type the URL was signed for; the edge serves what is not
+      // shown inline as an attachment, and lets nothing be sniffed.
+      expect(file.status).toBe(200);
+      if (via === 's3') {
+        expect(file.headers.get('content-type')).toBe('image/png');
+      } else {
+        expect(parseDisposition(file.headers.get('content-disposition'))).toMatchObject({
+          type: 'attachment',
+        });
+        expect(file.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    },
+  );
+
+  it.each(VIAS)(
     'via=%s: Accept: application/json answers 200 with {url, expiresAt, via, filename}',
     async (via) => {
       // Act

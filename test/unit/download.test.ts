@@ -316,6 +316,9 @@ describe('GET /d/{key}: the redirect', () => {
     ['an XML feed', 'application/rss+xml', 'attachment'],
     ['JavaScript', 'text/javascript', 'attachment'],
     ['two types in one', 'text/plain, text/html', 'attachment'],
+    ['an image, then HTML after a comma (a browser takes the last)', 'image/png;,text/html', 'attachment'],
+    ['an image with a parameter, then HTML', 'image/png; charset=x, text/html', 'attachment'],
+    ['a comma inside a quoted parameter', 'image/png; x="a,b"', 'attachment'],
     ['a type padded with a no-break space', 'text/plain\u00a0', 'attachment'],
     ['S3’s default type', 'binary/octet-stream', 'attachment'],
     ['a type browsers sniff', 'unknown/unknown', 'attachment'],
@@ -335,6 +338,12 @@ describe('GET /d/{key}: the redirect', () => {
       const disposition = location(result).searchParams.get('response-content-disposition') ?? '';
       expect(parse(disposition)).toMatchObject({ type, parameters: { filename: 'a.pdf' } });
     }
+    // An inline S3 URL pins the type it was signed for: an object overwritten after signing
+    // (a PNG become HTML) is still answered as that type. The CloudFront function checks the
+    // type it serves instead.
+    const [s3Url, cdnUrl] = answers.map((result) => location(result).searchParams);
+    expect(s3Url?.get('response-content-type')).toBe(type === 'inline' ? ContentType : null);
+    expect(cdnUrl?.get('response-content-type')).toBeNull();
   });
 
   it.each([

@@ -322,16 +322,53 @@ describe('viewer-response', () => {
       'a multiValue whose first value is bad',
       { [PARAM]: { value: 'x', multiValue: [{ value: 'x' }, { value: 'inline' }] } },
     ],
-  ])('leaves the response untouched for %s', (_, querystring: CfValues) => {
+  ])('sets no content-disposition for %s, only nosniff', (_, querystring: CfValues) => {
     // Prepare
     const event = responseEvent(querystring);
+    const before = structuredClone(event.response);
 
     // Act
-    const result = viewerResponse(event);
+    const result = viewerResponse(event) as CfResponse;
 
     // Assess
-    expect(result).toEqual(event.response);
+    expect(result).toEqual({
+      ...before,
+      headers: { ...before.headers, 'x-content-type-options': { value: 'nosniff' } },
+    });
   });
+
+  it.each([
+    ['image/png', 'inline'],
+    ['application/pdf; charset=binary', 'inline'],
+    ['text/plain;charset=utf-8', 'inline'],
+    ['text/html', 'attachment'],
+    ['image/svg+xml', 'attachment'],
+    ['image/png;,text/html', 'attachment'],
+    ['image/png, text/html', 'attachment'],
+    ['text/html; x=application/pdf', 'attachment'],
+    ['', 'attachment'],
+    [undefined, 'attachment'],
+  ])(
+    'serves inline only a type shown inline, whatever was signed: %s → %s (an object overwritten after signing)',
+    (type, expected) => {
+      // Prepare
+      const event = responseEvent(
+        { [PARAM]: { value: 'inline%3B%20filename%3D%22a.png%22' } },
+        {
+          statusCode: 200,
+          headers: type === undefined ? {} : { 'content-type': { value: type } },
+          cookies: {},
+        },
+      );
+
+      // Act
+      const result = viewerResponse(event) as CfResponse;
+
+      // Assess
+      expect(result.headers['content-disposition']).toEqual({ value: `${expected}; filename="a.png"` });
+      expect(result.headers['x-content-type-options']).toEqual({ value: 'nosniff' });
+    },
+  );
 
   it.each([
     [2048, true],
