@@ -10,8 +10,13 @@ export const MAX_FILENAME_PARAM_BYTES = 1024;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-/** Bidirectional overrides and isolates: they let "invoice\u202Efdp.exe" display as "invoiceexe.pdf". */
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Invisible format characters (bidi overrides let "invoice\u202Efdp.exe" display as
+ * "invoiceexe.pdf"; zero-width spaces, soft hyphens, tags), line and paragraph separators
+ * and noncharacters: browsers drop or replace them as they save, so the name Signet answers
+ * would not be the name saved. The joiners U+200C and U+200D stay: emoji and scripts need them.
+ */
+const INVISIBLE = /(?![\u200c\u200d])[\p{Cf}\u2028\u2029\p{Noncharacter_Code_Point}]/gu;
 const COMBINING = /[\u0300-\u036f]/g;
 const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
@@ -34,7 +39,10 @@ function truncate(name: string, maxBytes: number): string {
     used += size;
   }
   // A name that is only its extension would be a hidden dotfile.
-  return stem === '' ? '' : stem + ext;
+  if (stem === '') return '';
+  // An extension too long to keep is dropped: the cut must not make another of a dot left
+  // at its end ("a.exe.zzzz…" cut to "a.exe.", then "a.exe").
+  return ext === '' ? stem.replace(/\.([^.]*)$/, '_$1') : stem + ext;
 }
 
 /** Trailing white space and dots: Windows drops them, and a name of dots is a path. */
@@ -54,9 +62,12 @@ function finish(name: string): string | undefined {
 export function sanitizeFilename(raw: string): string | undefined {
   if (!raw.isWellFormed()) return undefined;
   const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
-  const cleaned = finish(base.replace(CONTROL, '').replace(BIDI, '').normalize('NFC').trim());
+  const cleaned = finish(base.replace(CONTROL, '').replace(INVISIBLE, '').normalize('NFC').trim());
+  if (cleaned === undefined) return undefined;
+  // What was removed must not leave a hidden dotfile ("\u202E.pdf" → ".pdf") of a name that was not.
+  const named = cleaned.startsWith('.') && !base.trimStart().startsWith('.') ? `download${cleaned}` : cleaned;
   // Cutting can end the name in a space or a dot again, or leave nothing (one cluster too long).
-  return cleaned === undefined ? undefined : finish(truncate(cleaned, MAX_FILENAME_BYTES));
+  return finish(truncate(named, MAX_FILENAME_BYTES));
 }
 
 /**
@@ -136,11 +147,27 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
   return fromMetadata ?? sanitizeFilename(key) ?? 'download';
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Each character folded by NFKD, accents dropped; a dot that folding makes of another
+ * character ("․", "．", "‥") is "_": the stand-in's extension is always the name's own
+ * ("photo.jpg․exe" must not be saved as "photo.jpg.exe").
+ */
+function foldEach(name: string): string {
+  let folded = '';
+  for (const char of name) {
+    folded += char === '.' ? char : char.normalize('NFKD').replace(COMBINING, '').replaceAll('.', '_');
+  }
+  return folded;
+}
+
 /**
  * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
  * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
- * it folds "．", "‥" and "…" into dots too, and a name of combining marks folds to nothing,
+ * dots it would make of other characters are "_" (`foldEach`), and a name of combining
+ * marks folds to nothing,
  * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
  * client saving ".." or "" would fail), or starts with it where folding made a leading
  * dot. NFKD can also grow a name (one "ﷺ" becomes 18 characters), so the result is cut
@@ -148,9 +175,7 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
  * edge function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
-  const folded = name
-    .normalize('NFKD')
-    .replace(COMBINING, '')
+  const folded = (PRINTABLE_ASCII.test(name) ? name : foldEach(name))
     .replace(/[^\x20-\x7e]|["\\%/]/gu, '_')
     .trimStart();
   // Folding that leaves a leading dot ("¨.pdf" → ".pdf") would hide a file that was not hidden.

@@ -251,20 +251,23 @@ describe('contentDisposition', () => {
     ['CJK', '報告.pdf', '__.pdf'],
     ['an astral emoji', '😀.png', '_.png'],
     // NFKD folds fullwidth "／" and "．" into "/" and ".": no path may come out.
-    ['a fullwidth path', '．．／．．／.bashrc', 'download.._.._.bashrc'],
+    ['a fullwidth path', '．．／．．／.bashrc', '______.bashrc'],
     ['a fullwidth absolute path', '／etc／passwd', '_etc_passwd'],
     ['a fullwidth backslash', 'C：＼Windows＼x.ini', 'C:_Windows_x.ini'],
     // Folding can leave dots, a trailing space or nothing: trimmed, and "download" if empty.
-    ['two fullwidth dots', '．．', 'download'],
-    ['one fullwidth dot', '．', 'download'],
-    ['a two-dot leader', '‥', 'download'],
-    ['an ellipsis', '…', 'download'],
-    ['a name ending in a fullwidth dot', 'report．', 'report'],
+    ['two fullwidth dots', '．．', '__'],
+    ['one fullwidth dot', '．', '_'],
+    ['a two-dot leader', '‥', '__'],
+    ['an ellipsis', '…', '___'],
+    ['a name ending in a fullwidth dot', 'report．', 'report_'],
     ['combining marks alone', '\u0301\u0302', 'download'],
     ['a name ending in a space once folded', 'report\u3000', 'report'],
     ['a name starting with a space once folded', '¨report.pdf', 'report.pdf'],
     ['a name that folds to its extension alone', '¨.pdf', 'download.pdf'],
-    ['a name starting with a fullwidth dot', '．pdf', 'download.pdf'],
+    ['a name starting with a fullwidth dot', '．pdf', '_pdf'],
+    // A dot folding makes of another character is "_": the extension stays the name's own.
+    ['a one-dot leader before another extension', 'photo.jpg\u2024exe', 'photo.jpg_exe'],
+    ['a fullwidth name and extension', 'ｅｖｉｌ．ｅｘｅ', 'evil_exe'],
     ['a hidden name, kept hidden', '.bashrc', '.bashrc'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
@@ -292,12 +295,41 @@ describe('contentDisposition', () => {
 });
 
 describe('names that come out of folding or cutting with nothing usable left', () => {
-  it('puts "download" in filename= when the fallback folds to dots, and keeps the real name in filename*', () => {
+  it('puts "download" in filename= when the fallback folds to nothing, and keeps the real name in filename*', () => {
     // Act
-    const header = contentDisposition('attachment', '．．');
+    const header = contentDisposition('attachment', '\u0301\u0302');
 
     // Assess
-    expect(header).toBe(`attachment; filename="download"; filename*=UTF-8''%EF%BC%8E%EF%BC%8E`);
+    expect(header).toBe(`attachment; filename="download"; filename*=UTF-8''%CC%81%CC%82`);
+  });
+
+  it.each([
+    ['a zero-width space', 'x\u200b.txt', 'x.txt'],
+    ['a soft hyphen and a byte-order mark', 'in\u00advoice\ufeff.pdf', 'invoice.pdf'],
+    ['a line separator', 'a\u2028b.txt', 'ab.txt'],
+    ['a noncharacter', 'a\uffffb.txt', 'ab.txt'],
+    ['a tag character', 'a\u{e0067}b.txt', 'ab.txt'],
+    ['the joiners emoji need, kept', '👨\u200d👩\u200d👧.png', '👨\u200d👩\u200d👧.png'],
+    ['a bidi override that would leave a dotfile', '\u202e.pdf', 'download.pdf'],
+    ['a dotfile asked for, kept', '.htaccess', '.htaccess'],
+  ])('drops what browsers drop as they save: %s', (_, requested, expected) => {
+    // Act
+    const name = resolveFilename({ requested, key: 'public/a.pdf' });
+
+    // Assess
+    expect(name).toBe(expected);
+  });
+
+  it('never leaves a new extension where a cut drops one too long to keep', () => {
+    // Prepare: 275 bytes; the last extension (21 characters) is over the 16 kept.
+    const requested = `${'a'.repeat(250)}.exe.${'z'.repeat(20)}`;
+
+    // Act
+    const name = resolveFilename({ requested, key: 'public/a.pdf' });
+
+    // Assess
+    expect(name).toBe(`${'a'.repeat(250)}.exe_`);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
   });
 
   it.each([
