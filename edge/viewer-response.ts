@@ -41,8 +41,8 @@ function dispositionOf(raw: string | undefined): string | undefined {
 
 /**
  * On 2xx/3xx responses: `content-disposition` from the signed query (`inline` turned to
- * `attachment` unless the object's type is shown inline) and `x-content-type-options:
- * nosniff`; otherwise a no-op.
+ * `attachment` unless the type served is shown inline) and `x-content-type-options:
+ * nosniff`; otherwise a no-op (CloudFront runs no viewer-response function on errors).
  */
 export function handler(event: CfResponseEvent): CfResponse {
   const response = event.response;
@@ -51,7 +51,11 @@ export function handler(event: CfResponseEvent): CfResponse {
   let value = dispositionOf(firstValue(event.request.querystring[PARAM]));
   if (value === undefined) return response;
   const type = response.headers['content-type'];
-  if (value.indexOf('inline') === 0 && !shownInline(type ? type.value : undefined)) {
+  // A 304 carries no type: the browser keeps its copy, served (and checked) by this very
+  // URL, and takes this header into it, so an `attachment` here would stop a PDF shown
+  // inline from showing once it is revalidated.
+  const checked = type !== undefined || response.statusCode !== 304;
+  if (checked && value.indexOf('inline') === 0 && !shownInline(type ? type.value : undefined)) {
     value = `attachment${value.substring('inline'.length)}`;
   }
   response.headers['content-disposition'] = { value };

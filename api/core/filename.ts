@@ -11,14 +11,20 @@ export const MAX_FILENAME_PARAM_BYTES = 1024;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 /**
- * Invisible format characters (bidi overrides let "invoice\u202Efdp.exe" display as
- * "invoiceexe.pdf"; zero-width spaces, soft hyphens, tags), line and paragraph separators
- * and noncharacters: browsers drop or replace them as they save, so the name Signet answers
- * would not be the name saved. The joiners U+200C and U+200D stay: emoji and scripts need them.
+ * Characters that hide or disguise part of a name and show nothing themselves: bidi
+ * controls (they let "invoice\u202Efdp.exe" display as "invoiceexe.pdf"), zero-width
+ * spaces and word joiners, invisible operators, the soft hyphen, the byte-order mark,
+ * interlinear annotation marks, line and paragraph separators, noncharacters. The joiners
+ * emoji and scripts need (U+200C, U+200D), tags of subdivision flags and the visible signs
+ * among format characters (Arabic number signs) stay.
  */
-const INVISIBLE = /(?![\u200c\u200d])[\p{Cf}\u2028\u2029\p{Noncharacter_Code_Point}]/gu;
+const INVISIBLE =
+  /[\u00ad\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\p{Noncharacter_Code_Point}]/gu;
 const COMBINING = /[\u0300-\u036f]/g;
 const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** A last dot followed by what could read as an extension (at most 15 characters, as kept). */
+const LAST_EXTENSION = /\.([^.]{0,15})$/;
 
 /**
  * Cuts `name` to at most `maxBytes` UTF-8 bytes, keeping a short extension and whole
@@ -42,7 +48,7 @@ function truncate(name: string, maxBytes: number): string {
   if (stem === '') return '';
   // An extension too long to keep is dropped: the cut must not make another of a dot left
   // at its end ("a.exe.zzzz…" cut to "a.exe.", then "a.exe").
-  return ext === '' ? stem.replace(/\.([^.]*)$/, '_$1') : stem + ext;
+  return ext === '' ? stem.replace(LAST_EXTENSION, '_$1') : stem + ext;
 }
 
 /** Trailing white space and dots: Windows drops them, and a name of dots is a path. */
@@ -64,8 +70,9 @@ export function sanitizeFilename(raw: string): string | undefined {
   const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
   const cleaned = finish(base.replace(CONTROL, '').replace(INVISIBLE, '').normalize('NFC').trim());
   if (cleaned === undefined) return undefined;
-  // What was removed must not leave a hidden dotfile ("\u202E.pdf" → ".pdf") of a name that was not.
-  const named = cleaned.startsWith('.') && !base.trimStart().startsWith('.') ? `download${cleaned}` : cleaned;
+  // What was removed or trimmed must not leave a hidden dotfile ("\u202E.pdf" → ".pdf") of a
+  // name that was not one.
+  const named = cleaned.startsWith('.') && !base.startsWith('.') ? `download${cleaned}` : cleaned;
   // Cutting can end the name in a space or a dot again, or leave nothing (one cluster too long).
   return finish(truncate(named, MAX_FILENAME_BYTES));
 }
@@ -149,24 +156,29 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+/** Every character NFKD folds into something holding a dot ("․", "…", "．", "⒈", ...); a test checks the list. */
+export const DOT_LIKE = '\u2024\u2025\u2026\u2488-\u249b\u33c2\u33c7\u33d8\ufe19\ufe30\ufe52\uff0e\u{1f100}';
 /**
- * Each character folded by NFKD, accents dropped; a dot that folding makes of another
- * character ("․", "．", "‥") is "_": the stand-in's extension is always the name's own
- * ("photo.jpg․exe" must not be saved as "photo.jpg.exe").
+ * A dot-like character after the name's last real dot, with more of the name after it: its
+ * folded dot would give the stand-in an extension the name does not have ("photo.jpg․exe"
+ * saved as "photo.jpg.exe" by a client that reads `filename=` alone).
  */
-function foldEach(name: string): string {
-  let folded = '';
-  for (const char of name) {
-    folded += char === '.' ? char : char.normalize('NFKD').replace(COMBINING, '').replaceAll('.', '_');
-  }
-  return folded;
+const NEW_EXTENSION = new RegExp(`[${DOT_LIKE}](?=.*[^\\s${DOT_LIKE}])`, 'gu');
+
+/** NFKD with the accents dropped, and no dot that would make another extension (`NEW_EXTENSION`). */
+function fold(name: string): string {
+  const tail = name.lastIndexOf('.') + 1;
+  return (name.slice(0, tail) + name.slice(tail).replace(NEW_EXTENSION, '_'))
+    .normalize('NFKD')
+    .replace(COMBINING, '');
 }
 
 /**
  * The ASCII stand-in for clients without RFC 8187 support: accents folded, anything else
  * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
- * dots it would make of other characters are "_" (`foldEach`), and a name of combining
+ * a dot it would make of another character is "_" where it would give the stand-in another
+ * extension than the name's (`fold`), and a name of combining
  * marks folds to nothing,
  * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
  * client saving ".." or "" would fail), or starts with it where folding made a leading
@@ -175,7 +187,7 @@ function foldEach(name: string): string {
  * edge function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
-  const folded = (PRINTABLE_ASCII.test(name) ? name : foldEach(name))
+  const folded = (PRINTABLE_ASCII.test(name) ? name : fold(name))
     .replace(/[^\x20-\x7e]|["\\%/]/gu, '_')
     .trimStart();
   // Folding that leaves a leading dot ("¨.pdf" → ".pdf") would hide a file that was not hidden.

@@ -338,6 +338,27 @@ describe('viewer-response', () => {
   });
 
   it.each([
+    [304, undefined, 'inline'],
+    [304, 'text/html', 'attachment'],
+    [200, undefined, 'attachment'],
+  ])(
+    'on a %i with type %s keeps the signed inline as %s (a 304 carries no type: the browser keeps its checked copy)',
+    (statusCode, type, expected) => {
+      // Prepare
+      const event = responseEvent(
+        { [PARAM]: { value: 'inline%3B%20filename%3D%22a.pdf%22' } },
+        { statusCode, headers: type === undefined ? {} : { 'content-type': { value: type } }, cookies: {} },
+      );
+
+      // Act
+      const result = viewerResponse(event) as CfResponse;
+
+      // Assess
+      expect(result.headers['content-disposition']).toEqual({ value: `${expected}; filename="a.pdf"` });
+    },
+  );
+
+  it.each([
     ['image/png', 'inline'],
     ['application/pdf; charset=binary', 'inline'],
     ['text/plain;charset=utf-8', 'inline'],

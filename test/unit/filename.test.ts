@@ -4,6 +4,7 @@ import { BadRequestError } from '../../api/core/errors.ts';
 import {
   asciiFallback,
   contentDisposition,
+  DOT_LIKE,
   decodeMetadataValue,
   resolveFilename,
   sanitizeFilename,
@@ -251,23 +252,27 @@ describe('contentDisposition', () => {
     ['CJK', '報告.pdf', '__.pdf'],
     ['an astral emoji', '😀.png', '_.png'],
     // NFKD folds fullwidth "／" and "．" into "/" and ".": no path may come out.
-    ['a fullwidth path', '．．／．．／.bashrc', '______.bashrc'],
+    ['a fullwidth path', '．．／．．／.bashrc', 'download.._.._.bashrc'],
     ['a fullwidth absolute path', '／etc／passwd', '_etc_passwd'],
     ['a fullwidth backslash', 'C：＼Windows＼x.ini', 'C:_Windows_x.ini'],
     // Folding can leave dots, a trailing space or nothing: trimmed, and "download" if empty.
-    ['two fullwidth dots', '．．', '__'],
-    ['one fullwidth dot', '．', '_'],
-    ['a two-dot leader', '‥', '__'],
-    ['an ellipsis', '…', '___'],
-    ['a name ending in a fullwidth dot', 'report．', 'report_'],
+    ['two fullwidth dots', '．．', 'download'],
+    ['one fullwidth dot', '．', 'download'],
+    ['a two-dot leader', '‥', 'download'],
+    ['an ellipsis', '…', 'download'],
+    ['a name ending in a fullwidth dot', 'report．', 'report'],
     ['combining marks alone', '\u0301\u0302', 'download'],
     ['a name ending in a space once folded', 'report\u3000', 'report'],
     ['a name starting with a space once folded', '¨report.pdf', 'report.pdf'],
     ['a name that folds to its extension alone', '¨.pdf', 'download.pdf'],
     ['a name starting with a fullwidth dot', '．pdf', '_pdf'],
-    // A dot folding makes of another character is "_": the extension stays the name's own.
+    // A dot folding makes of another character is "_" where it would give the stand-in an
+    // extension the name does not have; before the name's own extension it stays a dot.
     ['a one-dot leader before another extension', 'photo.jpg\u2024exe', 'photo.jpg_exe'],
     ['a fullwidth name and extension', 'ｅｖｉｌ．ｅｘｅ', 'evil_exe'],
+    ['an ellipsis before the extension', 'Chapter 1… the end.pdf', 'Chapter 1... the end.pdf'],
+    ['a numbered item before the extension', '⒈ Intro.pdf', '1. Intro.pdf'],
+    ['an ellipsis at the end', 'Notes…', 'Notes'],
     ['a hidden name, kept hidden', '.bashrc', '.bashrc'],
   ])('folds %s into the ASCII fallback', (_, name, fallback) => {
     // Act
@@ -308,16 +313,46 @@ describe('names that come out of folding or cutting with nothing usable left', (
     ['a soft hyphen and a byte-order mark', 'in\u00advoice\ufeff.pdf', 'invoice.pdf'],
     ['a line separator', 'a\u2028b.txt', 'ab.txt'],
     ['a noncharacter', 'a\uffffb.txt', 'ab.txt'],
-    ['a tag character', 'a\u{e0067}b.txt', 'ab.txt'],
     ['the joiners emoji need, kept', '👨\u200d👩\u200d👧.png', '👨\u200d👩\u200d👧.png'],
+    [
+      'the tags of a subdivision flag, kept',
+      '🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}.png',
+      '🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}.png',
+    ],
+    ['an Arabic end-of-ayah sign, kept', '\u06dd\u0661.pdf', '\u06dd\u0661.pdf'],
     ['a bidi override that would leave a dotfile', '\u202e.pdf', 'download.pdf'],
+    ['a separator that would leave a dotfile', '\u2028.pdf', 'download.pdf'],
+    ['a space trimmed off a dotfile', ' .pdf', 'download.pdf'],
     ['a dotfile asked for, kept', '.htaccess', '.htaccess'],
-  ])('drops what browsers drop as they save: %s', (_, requested, expected) => {
+  ])('drops what hides or disguises part of a name: %s', (_, requested, expected) => {
     // Act
     const name = resolveFilename({ requested, key: 'public/a.pdf' });
 
     // Assess
     expect(name).toBe(expected);
+  });
+
+  it('keeps the dots of a long name far from its cut', () => {
+    // Act
+    const name = resolveFilename({ requested: `Meeting 2024.01.15 ${'x'.repeat(300)}`, key: 'public/a.pdf' });
+
+    // Assess
+    expect(name.startsWith('Meeting 2024.01.15 x')).toBe(true);
+  });
+
+  it('lists in DOT_LIKE every character NFKD folds into something holding a dot', () => {
+    // Act
+    const dotLike = new RegExp(`^[${DOT_LIKE}]$`, 'u');
+    const missing: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const char = String.fromCodePoint(cp);
+      if (char !== '.' && char.normalize('NFKD').includes('.') !== dotLike.test(char))
+        missing.push(cp.toString(16));
+    }
+
+    // Assess
+    expect(missing).toEqual([]);
   });
 
   it('never leaves a new extension where a cut drops one too long to keep', () => {
