@@ -51,11 +51,14 @@ export function handler(event: CfResponseEvent): CfResponse {
   let value = dispositionOf(firstValue(event.request.querystring[PARAM]));
   if (value === undefined) return response;
   const type = response.headers['content-type'];
-  // A 304 carries no type: the browser keeps its copy, served (and checked) by this very
-  // URL, and takes this header into it, so an `attachment` here would stop a PDF shown
-  // inline from showing once it is revalidated.
-  const checked = type !== undefined || response.statusCode !== 304;
-  if (checked && value.indexOf('inline') === 0 && !shownInline(type ? type.value : undefined)) {
+  if (type === undefined && response.statusCode === 304) {
+    // A 304 carries no type to check. The browser takes this answer's headers into its
+    // copy, which keeps the disposition this function gave it when it was served: sent
+    // none, so a PDF shown inline stays inline and a page served as an attachment stays one.
+    delete response.headers['content-disposition'];
+    return response;
+  }
+  if (value.indexOf('inline') === 0 && !shownInline(type ? type.value : undefined)) {
     value = `attachment${value.substring('inline'.length)}`;
   }
   response.headers['content-disposition'] = { value };

@@ -14,15 +14,20 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
  * Characters that hide or disguise part of a name and show nothing themselves: bidi
  * controls (they let "invoice\u202Efdp.exe" display as "invoiceexe.pdf"), zero-width
  * spaces and word joiners, invisible operators, the soft hyphen, the byte-order mark,
- * interlinear annotation marks, line and paragraph separators, noncharacters. The joiners
- * emoji and scripts need (U+200C, U+200D), tags of subdivision flags and the visible signs
- * among format characters (Arabic number signs) stay.
+ * fillers and separators that show as nothing (Hangul fillers, the Mongolian vowel
+ * separator), shorthand and musical format controls, interlinear annotation marks, line and
+ * paragraph separators, noncharacters. The joiners emoji and scripts need (U+200C, U+200D)
+ * and the visible signs among format characters (Arabic number signs) stay.
  */
 const INVISIBLE =
-  /[\u00ad\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\p{Noncharacter_Code_Point}]/gu;
+  /[\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\p{Noncharacter_Code_Point}]/gu;
+/** Tag characters, kept only where they spell a subdivision flag (🏴 + tags + cancel tag). */
+const STRAY_TAGS = /(\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f})|[\u{e0000}-\u{e007f}]/gu;
 const COMBINING = /[\u0300-\u036f]/g;
 const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
+/** Trailing white space and dots: Windows drops them, and a name of dots is a path. */
+const TRAILING = /[.\s]+$/u;
 /** A last dot followed by what could read as an extension (at most 15 characters, as kept). */
 const LAST_EXTENSION = /\.([^.]{0,15})$/;
 
@@ -48,11 +53,8 @@ function truncate(name: string, maxBytes: number): string {
   if (stem === '') return '';
   // An extension too long to keep is dropped: the cut must not make another of a dot left
   // at its end ("a.exe.zzzz…" cut to "a.exe.", then "a.exe").
-  return ext === '' ? stem.replace(LAST_EXTENSION, '_$1') : stem + ext;
+  return ext === '' ? stem.replace(TRAILING, '').replace(LAST_EXTENSION, '_$1') : stem + ext;
 }
-
-/** Trailing white space and dots: Windows drops them, and a name of dots is a path. */
-const TRAILING = /[.\s]+$/u;
 
 /** The end of a name as it is saved: no trailing space or dot; undefined when no name is left. */
 function finish(name: string): string | undefined {
@@ -68,7 +70,11 @@ function finish(name: string): string | undefined {
 export function sanitizeFilename(raw: string): string | undefined {
   if (!raw.isWellFormed()) return undefined;
   const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
-  const cleaned = finish(base.replace(CONTROL, '').replace(INVISIBLE, '').normalize('NFC').trim());
+  const visible = base
+    .replace(CONTROL, '')
+    .replace(INVISIBLE, '')
+    .replace(STRAY_TAGS, (_, flag) => flag ?? '');
+  const cleaned = finish(visible.normalize('NFC').trim());
   if (cleaned === undefined) return undefined;
   // What was removed or trimmed must not leave a hidden dotfile ("\u202E.pdf" → ".pdf") of a
   // name that was not one.
@@ -156,21 +162,23 @@ export function resolveFilename({ requested, metadata, key }: FilenameSources): 
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-/** Every character NFKD folds into something holding a dot ("․", "…", "．", "⒈", ...); a test checks the list. */
-export const DOT_LIKE = '\u2024\u2025\u2026\u2488-\u249b\u33c2\u33c7\u33d8\ufe19\ufe30\ufe52\uff0e\u{1f100}';
-/**
- * A dot-like character after the name's last real dot, with more of the name after it: its
- * folded dot would give the stand-in an extension the name does not have ("photo.jpg․exe"
- * saved as "photo.jpg.exe" by a client that reads `filename=` alone).
- */
-const NEW_EXTENSION = new RegExp(`[${DOT_LIKE}](?=.*[^\\s${DOT_LIKE}])`, 'gu');
+/** NFKD with the accents dropped. */
+const fold = (name: string): string => name.normalize('NFKD').replace(COMBINING, '');
 
-/** NFKD with the accents dropped, and no dot that would make another extension (`NEW_EXTENSION`). */
-function fold(name: string): string {
-  const tail = name.lastIndexOf('.') + 1;
-  return (name.slice(0, tail) + name.slice(tail).replace(NEW_EXTENSION, '_'))
-    .normalize('NFKD')
-    .replace(COMBINING, '');
+/**
+ * NFKD a character at a time, with a dot it makes of another character ("․", "．", "⒈",
+ * "㏂") as "_": only the name's own dots stay dots.
+ */
+function foldStrict(name: string): string {
+  let folded = '';
+  for (const char of name) folded += char === '.' ? char : fold(char).replaceAll('.', '_');
+  return folded;
+}
+
+/** The text from a name's last dot on ("" without one). */
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot);
 }
 
 /**
@@ -178,7 +186,7 @@ function fold(name: string): string {
  * outside printable ASCII, the characters that trip parsers (`"`, `\`, `%`) and the path
  * separator become "_". NFKD folds a fullwidth "／" into "/", so "/" is replaced after it;
  * a dot it would make of another character is "_" where it would give the stand-in another
- * extension than the name's (`fold`), and a name of combining
+ * extension than the name's, and a name of combining
  * marks folds to nothing,
  * so the stand-in is trimmed as the name was, and is "download" when nothing is left (a
  * client saving ".." or "" would fail), or starts with it where folding made a leading
@@ -187,11 +195,20 @@ function fold(name: string): string {
  * edge function copies (2048 characters).
  */
 export function asciiFallback(name: string): string {
-  const folded = (PRINTABLE_ASCII.test(name) ? name : fold(name))
-    .replace(/[^\x20-\x7e]|["\\%/]/gu, '_')
-    .trimStart();
+  if (PRINTABLE_ASCII.test(name)) return standIn(name, name);
+  // Folded dots read as dots ("Chapter 1… the end.pdf"), unless the stand-in would then
+  // end in another extension than the one it has with only the name's own dots
+  // ("photo.jpg․exe" would be saved as "photo.jpg.exe" by a client reading `filename=`).
+  const strict = standIn(foldStrict(name), name);
+  const loose = standIn(fold(name), name);
+  return extensionOf(loose) === extensionOf(strict) ? loose : strict;
+}
+
+/** `folded` as a stand-in for `name`: printable ASCII, trimmed and cut as the name was. */
+function standIn(folded: string, name: string): string {
+  const ascii = folded.replace(/[^\x20-\x7e]|["\\%/]/gu, '_').trimStart();
   // Folding that leaves a leading dot ("¨.pdf" → ".pdf") would hide a file that was not hidden.
-  const named = folded.startsWith('.') && !name.startsWith('.') ? `download${folded}` : folded;
+  const named = ascii.startsWith('.') && !name.startsWith('.') ? `download${ascii}` : ascii;
   return finish(truncate(named, MAX_FILENAME_BYTES)) ?? 'download';
 }
 

@@ -338,23 +338,33 @@ describe('viewer-response', () => {
   });
 
   it.each([
-    [304, undefined, 'inline'],
-    [304, 'text/html', 'attachment'],
-    [200, undefined, 'attachment'],
+    [304, undefined, undefined],
+    [304, 'text/html', 'attachment; filename="a.pdf"'],
+    [200, undefined, 'attachment; filename="a.pdf"'],
   ])(
-    'on a %i with type %s keeps the signed inline as %s (a 304 carries no type: the browser keeps its checked copy)',
+    'on a %i with type %s sends the disposition %s (a 304 with no type sends none: the browser keeps the one its copy was served with)',
     (statusCode, type, expected) => {
-      // Prepare
+      // Prepare: a 304 as S3 might send it, with the object's stored disposition.
       const event = responseEvent(
         { [PARAM]: { value: 'inline%3B%20filename%3D%22a.pdf%22' } },
-        { statusCode, headers: type === undefined ? {} : { 'content-type': { value: type } }, cookies: {} },
+        {
+          statusCode,
+          headers: {
+            'content-disposition': { value: 'inline' },
+            ...(type === undefined ? {} : { 'content-type': { value: type } }),
+          },
+          cookies: {},
+        },
       );
 
       // Act
       const result = viewerResponse(event) as CfResponse;
 
       // Assess
-      expect(result.headers['content-disposition']).toEqual({ value: `${expected}; filename="a.pdf"` });
+      expect(result.headers['content-disposition']).toEqual(
+        expected === undefined ? undefined : { value: expected },
+      );
+      expect(result.headers['x-content-type-options']).toEqual({ value: 'nosniff' });
     },
   );
 
