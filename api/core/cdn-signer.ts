@@ -29,7 +29,9 @@ export function readPrivateKey(file: string, setting = 'SIGNET_CF_PRIVATE_KEY_FI
     throw new ConfigError(`${setting} is ${shownValue(file)}: cannot read a private key from it (${code})`);
   }
   if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== 2048) {
-    throw new ConfigError(`${setting} is ${shownValue(file)}: CloudFront needs an RSA 2048 key`);
+    throw new ConfigError(
+      `${setting} is ${shownValue(file)}: Signet signs CloudFront URLs with an RSA 2048 key`,
+    );
   }
   return key;
 }

@@ -43,7 +43,9 @@ export interface CloudFrontUrlInput {
 const SIGNING_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm']);
 /** CloudFront's URL-safe base64: `+` as `-`, `=` as `_`, `/` as `~`. */
 const SAFE_BASE64 = /^[A-Za-z0-9~-]+_{0,2}$/;
-const EPOCH_SECONDS = /^[1-9][0-9]{0,11}$/;
+const EPOCH_SECONDS = /^[1-9][0-9]{0,9}$/;
+/** AWS: "a 32-bit integer for a date that's no later than 2147483647". */
+const MAX_EPOCH_SECONDS = 2 ** 31 - 1;
 /** Hash-Algorithm values CloudFront accepts, to node:crypto names (a Map: no inherited keys). */
 const HASHES: ReadonlyMap<string, string> = new Map([
   ['SHA1', 'sha1'],
@@ -83,11 +85,21 @@ function inCidr(ip: string | undefined, cidr: string): boolean | undefined {
   return Math.floor(address / size) === Math.floor(network / size);
 }
 
+/** A JSON object (not an array, not null). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An epoch time in seconds as CloudFront takes one: a whole number of 32 bits at most. */
+function isEpochSeconds(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_SECONDS;
+}
+
 /** A condition's `AWS:EpochTime`: undefined when the condition is absent, null when malformed. */
 function epochSeconds(condition: unknown): number | undefined | null {
   if (condition === undefined) return undefined;
-  const time = (condition as Record<string, unknown> | null)?.['AWS:EpochTime'];
-  return typeof time === 'number' && Number.isSafeInteger(time) ? time : null;
+  const time = isObject(condition) ? condition['AWS:EpochTime'] : undefined;
+  return typeof time === 'number' && isEpochSeconds(time) ? time : null;
 }
 
 /** RSA PKCS#1 v1.5 verification; a key that cannot verify counts as a bad signature. */
@@ -123,7 +135,7 @@ const POLICY_NAMES: Readonly<Record<string, readonly string[]>> = {
 
 /** The first name in a policy object that is not allowed where it stands, if any. */
 function strayName(value: unknown, where: string): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (!isObject(value)) return undefined;
   const allowed = POLICY_NAMES[where] ?? [];
   for (const [name, inner] of Object.entries(value)) {
     if (!allowed.includes(name)) return name;
@@ -147,17 +159,24 @@ function parsePolicy(text: string): CustomPolicy | string {
   }
   const stray = strayName(policy, 'policy') ?? strayName(statements[0], 'statement');
   if (stray !== undefined) return `the policy holds an unknown name: ${JSON.stringify(stray)}`;
-  const statement = statements[0] as { Resource?: unknown; Condition?: Record<string, unknown> } | null;
-  const resource = statement?.Resource;
+  // Every part in the one shape AWS documents: a condition in another shape (an array, a
+  // string, null) is refused, never read as absent, so it cannot drop a restriction.
+  const [statement] = statements;
+  if (!isObject(statement)) return 'the policy statement is not an object';
+  const resource = statement.Resource;
   if (resource !== undefined && typeof resource !== 'string') return 'the policy Resource is not a string';
-  const condition = statement?.Condition;
-  const dateLessThan = epochSeconds(condition?.DateLessThan);
+  const condition = statement.Condition;
+  if (!isObject(condition)) return 'the policy has no Condition object';
+  const dateLessThan = epochSeconds(condition.DateLessThan);
   if (dateLessThan === undefined || dateLessThan === null) return 'the policy has no DateLessThan epoch time';
-  const dateGreaterThan = epochSeconds(condition?.DateGreaterThan);
+  const dateGreaterThan = epochSeconds(condition.DateGreaterThan);
   if (dateGreaterThan === null) return 'the policy DateGreaterThan is not an epoch time';
-  const sourceIp = (condition?.IpAddress as Record<string, unknown> | undefined)?.['AWS:SourceIp'];
-  if (sourceIp !== undefined && typeof sourceIp !== 'string') {
-    return 'the policy AWS:SourceIp is not a string';
+  const ipAddress = condition.IpAddress;
+  let sourceIp: string | undefined;
+  if (ipAddress !== undefined) {
+    const value = isObject(ipAddress) ? ipAddress['AWS:SourceIp'] : undefined;
+    if (typeof value !== 'string') return 'the policy IpAddress does not hold an AWS:SourceIp string';
+    sourceIp = value;
   }
   return { resource, dateLessThan, dateGreaterThan, sourceIp };
 }
@@ -222,7 +241,7 @@ export function verifyCloudFrontUrl(input: CloudFrontUrlInput): CloudFrontUrlRes
     if (decoded === undefined) return fail('MalformedSignature', 'the Policy is not CloudFront base64');
     policyBytes = decoded;
   } else {
-    if (expires === undefined || !EPOCH_SECONDS.test(expires)) {
+    if (expires === undefined || !EPOCH_SECONDS.test(expires) || !isEpochSeconds(Number(expires))) {
       return fail('MalformedSignature', 'Expires is not an epoch time in seconds');
     }
     // Byte for byte what the signer signs: JSON.stringify of the canned statement.

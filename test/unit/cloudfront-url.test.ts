@@ -27,6 +27,7 @@ interface SignOptions {
   readonly privateKey?: KeyObject;
   readonly algorithm?: 'SHA1' | 'SHA256';
   readonly policy?: string;
+  readonly dateLessThan?: Date;
   readonly dateGreaterThan?: Date;
   readonly ipAddress?: string;
 }
@@ -43,7 +44,7 @@ function signTarget(options: SignOptions = {}): string {
     options.policy === undefined
       ? {
           ...credentials,
-          dateLessThan: EXPIRES_AT,
+          dateLessThan: options.dateLessThan ?? EXPIRES_AT,
           ...(options.dateGreaterThan === undefined ? {} : { dateGreaterThan: options.dateGreaterThan }),
           ...(options.ipAddress === undefined ? {} : { ipAddress: options.ipAddress }),
         }
@@ -133,6 +134,7 @@ describe('canned policy', () => {
     ['Expires removed', (t) => withoutParam(t, 'Expires'), 'MissingKey'],
     ['Expires not a number', (t) => withParam(t, 'Expires', '1e10'), 'MalformedSignature'],
     ['Expires twice', (t) => `${t}&Expires=${EXPIRES}`, 'MalformedSignature'],
+    ['Expires with 11 digits', (t) => withParam(t, 'Expires', '10000000000'), 'MalformedSignature'],
     [
       'a changed Signature',
       (t) => withParam(t, 'Signature', flip(/Signature=([^&]*)/.exec(t)?.[1] ?? '')),
@@ -370,7 +372,54 @@ describe('custom policy', () => {
   });
 
   it.each([
+    ['2038-01-19T03:14:07Z, the last second of 32 bits', new Date(2 ** 31 * 1000 - 1000), true],
+    ['a second later', new Date(2 ** 31 * 1000), false],
+    ['2100', new Date('2100-01-01T00:00:00Z'), false],
+  ])('with a canned policy signed to end at %s, accepts it: %s', (_, dateLessThan, accepted) => {
+    // Prepare: AWS takes "a 32-bit integer for a date that's no later than 2147483647".
+    const target = signTarget({ dateLessThan });
+
+    // Act
+    const result = verifyAt(target);
+
+    // Assess
+    expect(target).toContain(`Expires=${dateLessThan.getTime() / 1000}&`);
+    expect(result).toMatchObject(accepted ? { ok: true } : { ok: false, code: 'MalformedSignature' });
+  });
+
+  it.each([
     ['no DateLessThan', customPolicy(`${ORIGIN}/*`, {})],
+    [
+      'a DateLessThan past 32 bits',
+      customPolicy(`${ORIGIN}/*`, { DateLessThan: { 'AWS:EpochTime': 2 ** 31 } }),
+    ],
+    [
+      'a DateGreaterThan past 32 bits',
+      customPolicy(`${ORIGIN}/*`, {
+        DateLessThan: { 'AWS:EpochTime': EXPIRES },
+        DateGreaterThan: { 'AWS:EpochTime': 2 ** 31 },
+      }),
+    ],
+    ['no Condition', JSON.stringify({ Statement: [{ Resource: `${ORIGIN}/*` }] })],
+    [
+      'the Condition in an array',
+      JSON.stringify({
+        Statement: [{ Resource: `${ORIGIN}/*`, Condition: [{ DateLessThan: { 'AWS:EpochTime': EXPIRES } }] }],
+      }),
+    ],
+    ['the statement a string', JSON.stringify({ Statement: ['*'] })],
+    // An IpAddress in another shape than AWS documents would drop the restriction if read
+    // as absent: refused.
+    ...[
+      ['a string', '10.0.0.0/8'],
+      ['an array', [{ 'AWS:SourceIp': '10.0.0.0/8' }]],
+      ['null', null],
+      ['empty', {}],
+      ['AWS:SourceIp an array', { 'AWS:SourceIp': ['10.0.0.0/8'] }],
+    ].map(([shape, ipAddress]) => [
+      `an IpAddress that is ${shape}`,
+      customPolicy(`${ORIGIN}/*`, { DateLessThan: { 'AWS:EpochTime': EXPIRES }, IpAddress: ipAddress }),
+    ]),
     [
       'a DateLessThan in milliseconds as a string',
       customPolicy(`${ORIGIN}/*`, { DateLessThan: { 'AWS:EpochTime': 'soon' } }),
