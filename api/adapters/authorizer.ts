@@ -51,8 +51,9 @@ export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
       };
     } catch (error) {
       if (error instanceof UnauthorizedError) {
-        const cause = (error.cause as { code?: string } | undefined)?.code;
-        logger.info('token rejected', { reason: cause ?? error.message });
+        // jose's code, and its message: which check, and what it found (never the token).
+        const cause = error.cause as { code?: string; message?: string } | undefined;
+        logger.info('token rejected', { reason: cause?.code ?? error.message, detail: cause?.message });
         throw new Error('Unauthorized');
       }
       if (error instanceof UnavailableError) {

@@ -3,14 +3,14 @@
  * its keys: several keys may differ in case only, as in an API Gateway event.
  */
 export function headerValues<T>(
-  headers: Readonly<Record<string, T | undefined>> | null | undefined,
+  headers: Readonly<Record<string, T | null | undefined>> | null | undefined,
   name: string,
 ): T[] {
   const values: T[] = [];
   // A plain loop over the names: an event holds a few dozen headers, read on every request.
   for (const key in headers ?? {}) {
     const value = headers?.[key];
-    if (value !== undefined && key.toLowerCase() === name) values.push(value);
+    if (value !== undefined && value !== null && key.toLowerCase() === name) values.push(value);
   }
   return values;
 }

@@ -135,17 +135,42 @@ function isKeySetOutage(error: unknown): boolean {
   return error instanceof TypeError && error.cause !== undefined;
 }
 
+/** A bad signature, for a token whose key cannot verify it: a 401, never a 503. */
+function unusableKey(error: unknown): errors.JWSSignatureVerificationFailed {
+  return new errors.JWSSignatureVerificationFailed(
+    `the key the token names cannot verify it: ${(error as Error).message}`,
+    { cause: error },
+  );
+}
+
 /**
  * `jwtVerify` against a key set. A token without a `kid` matches every key of its type, as
  * may a set where two keys share a `kid` (an issuer rotating keys): jose then hands back the
  * candidates, and, as its documentation shows, each is tried in turn. A candidate that does
  * not verify the signature, or cannot (a key jose refuses, such as RSA under 2048 bits), is
- * passed over; the first that verifies decides, claims and all. None is a bad signature.
+ * passed over; the first that verifies decides, claims and all. None is a bad signature, and
+ * so is a token whose one key cannot verify it: whoever names such a key in a forged token
+ * gets a 401, not the gateway's authorizer failure.
  */
 async function verifyWithKeySet(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions) {
+  // How jose and WebCrypto refuse a key itself: a DOMException when the set cannot import a
+  // JWK it lists (an EC point off its curve), a TypeError once jose holds a key it will not
+  // use (RSA under 2048 bits). Never a JOSEError, nor the network's TypeError, which comes
+  // from the set before any key does; a TypeError from the set itself stays a bug.
+  let handedOver = false;
+  const getKey: JWTVerifyGetKey = async (header, input) => {
+    try {
+      const key = await keys(header, input);
+      handedOver = true;
+      return key;
+    } catch (error) {
+      throw error instanceof DOMException ? unusableKey(error) : error;
+    }
+  };
   try {
-    return await jwtVerify(token, keys, options);
+    return await jwtVerify(token, getKey, options);
   } catch (error) {
+    if (handedOver && (error instanceof TypeError || error instanceof DOMException)) throw unusableKey(error);
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
     for await (const candidate of error) {
       try {

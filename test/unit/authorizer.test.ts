@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -120,19 +121,24 @@ async function run(
 
 /**
  * Runs the authorizer like `run`, and also returns the reasons it logged for refusing (the jose
- * error code): which check refused the token, not merely that one did.
+ * error code) and their details (jose's message): which check refused the token, not merely
+ * that one did.
  */
 async function runLogged(
   auth: Authorizer,
   input: APIGatewayRequestAuthorizerEvent,
-): Promise<{ result?: APIGatewayAuthorizerResult; error?: unknown; reasons: unknown[] }> {
+): Promise<{ result?: APIGatewayAuthorizerResult; error?: unknown; reasons: unknown[]; details: unknown[] }> {
   const info = vi.spyOn(logger, 'info');
   try {
     const outcome = await run(auth, input);
-    const reasons = info.mock.calls
+    const logged = info.mock.calls
       .filter(([message]) => message === 'token rejected')
-      .map(([, extra]) => (extra as { reason?: unknown } | undefined)?.reason);
-    return { ...outcome, reasons };
+      .map(([, extra]) => extra as { reason?: unknown; detail?: unknown } | undefined);
+    return {
+      ...outcome,
+      reasons: logged.map((extra) => extra?.reason),
+      details: logged.map((extra) => extra?.detail),
+    };
   } finally {
     info.mockRestore();
   }
@@ -306,6 +312,34 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     // Assess
     expectUnauthorized(outcome);
     expect(outcome.reasons).toEqual(['ERR_JWKS_NO_MATCHING_KEY']);
+  });
+
+  it('refuses a token naming a key the JWKS lists but jose refuses (RSA 1024), logging why, as a 401 and not a failure', async () => {
+    // Prepare: an old key left in the issuer's set; the forged token needs no true signature.
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const listing = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ keys: [...jwks.keys, { ...weak.publicKey.export({ format: 'jwk' }), kid: 'old' }] }),
+      );
+    });
+    const header = b64url(JSON.stringify({ alg: 'RS256', kid: 'old' }));
+    const token = `${header}.${b64url(JSON.stringify(claims({ scope: 'downloads:all' })))}.AAAA`;
+    const error = vi.spyOn(logger, 'error');
+
+    // Act
+    const outcome = await runLogged(
+      authorizer(remoteKeys(listing.url)),
+      event({ Authorization: `Bearer ${token}` }),
+    );
+    await listing.close();
+
+    // Assess
+    expectUnauthorized(outcome);
+    expect(outcome.reasons).toEqual(['ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
+    expect(outcome.details).toEqual([expect.stringContaining('2048 bits or larger')]);
+    expect(error).not.toHaveBeenCalled();
+    error.mockRestore();
   });
 
   it.each<[string, (bob: string) => string]>([

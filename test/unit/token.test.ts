@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import {
   CompactSign,
   createLocalJWKSet,
@@ -117,6 +117,17 @@ describe('extractToken', () => {
       expect(token).toBe(expected);
     },
   );
+
+  it('reads past a null in multiValueHeaders, a shape the type allows', () => {
+    // Act
+    const token = extractToken({ Authorization: 'Bearer a.b.c' }, 'signet_token', {
+      Authorization: null,
+      Cookie: null,
+    } as unknown as Record<string, string[]>);
+
+    // Assess
+    expect(token).toBe('a.b.c');
+  });
 
   it('reads the cookie past an empty one of the same name', () => {
     // Act
@@ -481,6 +492,46 @@ describe('verifyToken', () => {
     await expect(verify).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
       cause: { code: 'ERR_JWKS_NO_MATCHING_KEY' },
+    });
+  });
+
+  describe('naming a key the issuer lists but jose refuses to use', () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const offCurve = {
+      ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK),
+      x: 'AAAA',
+    };
+    /** A compact JWS signed by Node itself: jose would refuse to sign with a weak key too. */
+    const signedWith = (kid: string, alg: string, key: Parameters<typeof rsaSign>[2] | undefined) => {
+      const input = `${b64url(JSON.stringify({ alg, kid }))}.${b64url(JSON.stringify(claims()))}`;
+      const signature = key ? rsaSign('sha256', Buffer.from(input), key).toString('base64url') : 'AAAA';
+      return `${input}.${signature}`;
+    };
+
+    it.each([
+      ['an RSA key under 2048 bits, with its true signature', 'weak', 'RS256', weak.privateKey],
+      ['an RSA key under 2048 bits, with a forged signature', 'weak', 'RS256', undefined],
+      ['an RSA JWK whose modulus is junk', 'junk', 'RS256', undefined],
+      ['an EC JWK whose point is off the curve', 'off-curve', 'ES256', undefined],
+    ])('rejects it as a bad signature (401, not a key set outage): %s', async (_, kid, alg, key) => {
+      // Prepare: beside the issuer's good key, as a set with an old or broken entry lists it.
+      const set = createLocalJWKSet({
+        keys: [
+          { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' },
+          { ...(weak.publicKey.export({ format: 'jwk' }) as JWK), kid: 'weak', alg: 'RS256' },
+          { kty: 'RSA', kid: 'junk', alg: 'RS256', n: 'AQAB', e: 'AQAB' },
+          { ...offCurve, kid: 'off-curve', alg: 'ES256' },
+        ],
+      });
+
+      // Act
+      const verify = verifyToken(signedWith(kid, alg, key), set, OPTIONS);
+
+      // Assess
+      await expect(verify).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        cause: { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+      });
     });
   });
 
