@@ -211,10 +211,15 @@ describe('GET /d/{key}: the 302 and the signed URL behind it', () => {
     // Assess
     expect(head.status).toBe(302);
     expect(await head.text()).toBe('');
+    expect(get.status).toBe(302);
+    // Each present on GET, so equal means carried, not both missing.
+    expect(get.headers.get('cache-control')).toBe('private, no-store');
+    expect(get.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(get.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(get.headers.get('location')).toBeTruthy();
     for (const name of ['location', 'cache-control', 'referrer-policy', 'x-content-type-options']) {
       expect(head.headers.get(name), name).toBe(get.headers.get(name));
     }
-    expect(head.headers.get('location')).toBeTruthy();
   });
 
   it.each(VIAS)(

@@ -93,10 +93,14 @@ describe('LocalRestApi: the gateway answers', () => {
     expect(problemOf(res.body)).toMatchObject({ status: 401 });
   });
 
-  it('503 with Retry-After when the authorizer fails any other way', async () => {
-    // Act
+  it.each([
+    ['a JWKS outage', new Error('AuthorizerUnavailable')],
+    ['a bug', new TypeError('a bug')],
+    ['"unauthorized" in another case', new Error('unauthorized')],
+  ])('503 with Retry-After when the authorizer fails any other way: %s', async (_, failure) => {
+    // Act: only exactly "Unauthorized" is a 401 on API Gateway.
     const res = await api(async () => {
-      throw new Error('AuthorizerUnavailable');
+      throw failure;
     }).handle(request('/d/a.txt'));
 
     // Assess

@@ -466,7 +466,7 @@ describe('authorizer: an unavailable JWKS never lets a request through', () => {
     // Assess
     expect(outcome.result).toBeUndefined();
     expect(outcome.error).toBeInstanceOf(Error);
-    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+    expect((outcome.error as Error).message).toBe('AuthorizerUnavailable');
     expect(error).toHaveBeenCalledWith('token verification unavailable', expect.anything());
     error.mockRestore();
   });
@@ -516,7 +516,7 @@ describe('authorizer: an unavailable JWKS never lets a request through', () => {
     expect(broken.hits()).toBeGreaterThan(0);
     expect(outcome.result).toBeUndefined();
     expect(outcome.error).toBeInstanceOf(Error);
-    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+    expect((outcome.error as Error).message).toBe('AuthorizerUnavailable');
   });
 
   it('fails (not 401) when the JWKS does not answer in time', async () => {
@@ -532,7 +532,7 @@ describe('authorizer: an unavailable JWKS never lets a request through', () => {
     // Assess
     expect(outcome.result).toBeUndefined();
     expect(outcome.error).toBeInstanceOf(Error);
-    expect((outcome.error as Error).message).not.toBe('Unauthorized');
+    expect((outcome.error as Error).message).toBe('AuthorizerUnavailable');
   });
 });
 
@@ -694,6 +694,31 @@ describe('authorizerFromEnv: the JWKS set the Lambda builds once per cold start'
     SIGNET_AUDIENCE: AUDIENCE,
     SIGNET_JWKS_URL: jwksUrl.href,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+
+  it("does not fetch the JWKS again for each unknown kid within jose's cooldown", async () => {
+    // Prepare: with no cooldown, every forged kid would make the authorizer hit the issuer.
+    const counting = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(jwks));
+    });
+    const auth = authorizerFromEnv(env(counting.url));
+
+    try {
+      // Act
+      const outcomes = [];
+      for (const kid of ['rsa-1', 'gone-1', 'gone-2', 'gone-3']) {
+        const token = await sign(claims(), { kid });
+        outcomes.push(await run(auth, event({ Authorization: `Bearer ${token}` })));
+      }
+
+      // Assess
+      expect(outcomes[0]?.result?.policyDocument.Statement[0]?.Effect).toBe('Allow');
+      for (const outcome of outcomes.slice(1)) expectUnauthorized(outcome);
+      expect(counting.hits()).toBe(1);
+    } finally {
+      await counting.close();
+    }
   });
 
   it('fetches the JWKS once for many requests', async () => {

@@ -224,6 +224,7 @@ describe('GET /d/{key}: the redirect', () => {
     expect(location(result).searchParams.get('Key-Pair-Id')).toBe('K1');
     expect(header(result, 'Cache-Control')).toBe('private, no-store');
     expect(header(result, 'Referrer-Policy')).toBe('no-referrer');
+    expect(header(result, 'X-Content-Type-Options')).toBe('nosniff');
     expect(result.body).toBe('');
     expect(s3).toReceiveCommandExactlyOnceWith(HeadObjectCommand, {
       Bucket: BUCKET,
@@ -321,6 +322,8 @@ describe('GET /d/{key}: the redirect', () => {
     ['a comma inside a quoted parameter', 'image/png; x="a,b"', 'attachment'],
     ['a type padded with a no-break space', 'text/plain\u00a0', 'attachment'],
     ['S3’s default type', 'binary/octet-stream', 'attachment'],
+    ['HTML with a safe type after it, run together', 'text/htmlapplication/pdf', 'attachment'],
+    ['a safe type behind a prefix', 'x/image/png', 'attachment'],
     ['a type browsers sniff', 'unknown/unknown', 'attachment'],
     ['an empty type', '', 'attachment'],
     ['no type', undefined, 'attachment'],
@@ -476,6 +479,7 @@ describe('GET /d/{key} with Accept: application/json', () => {
     expect(header(result, 'Content-Type')).toBe('application/json');
     expect(header(result, 'Cache-Control')).toBe('private, no-store');
     expect(header(result, 'Referrer-Policy')).toBe('no-referrer');
+    expect(header(result, 'X-Content-Type-Options')).toBe('nosniff');
     expect(header(result, 'Location')).toBeUndefined();
     const body = JSON.parse(result.body);
     expect(body).toEqual({ url: expect.any(String), expiresAt: EXPIRES_AT, via, filename: 'a.pdf' });

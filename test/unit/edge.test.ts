@@ -377,6 +377,8 @@ describe('viewer-response', () => {
     ['image/png;,text/html', 'attachment'],
     ['image/png, text/html', 'attachment'],
     ['text/html; x=application/pdf', 'attachment'],
+    ['text/htmlapplication/pdf', 'attachment'],
+    ['x/image/png', 'attachment'],
     ['', 'attachment'],
     [undefined, 'attachment'],
   ])(

@@ -191,6 +191,17 @@ describe('S3ObjectStore.head', () => {
 });
 
 describe('mapS3Fault', () => {
+  it.each([
+    ['NotFound', { name: 'NotFound' }],
+    ['NoSuchKey', { name: 'NoSuchKey' }],
+  ])('maps a %s fault without an HTTP status to NOT_FOUND, not a retry', (_, fault) => {
+    // Act
+    const error = mapS3Fault(fault);
+
+    // Assess
+    expect(error).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it.each([[undefined], [null], ['a string'], [42]])('maps a non-error %j to UNAVAILABLE', (fault) => {
     // Act
     const error = mapS3Fault(fault);

@@ -394,13 +394,17 @@ describe('S3Signer', () => {
     expect(calls).toBe(1);
   });
 
-  it('asks the provider again when the credentials would die before the URL', async () => {
-    // Prepare
+  it.each([
+    ['before the URL', 120, 2],
+    ['within the 60 s margin after it', TTL + 30, 2],
+    ['past the margin', TTL + 90, 1],
+  ])('asks the provider again only when the credentials would die %s', async (_, lifeSeconds, asked) => {
+    // Prepare: a URL lives TTL; its credentials must outlive it by a margin for clock skew.
     const identities = ['first', 'second'].map((name) => ({
       accessKeyId: `ASIA${name.toUpperCase()}`,
       secretAccessKey: `${name}-secret`,
       sessionToken: `${name}-token`,
-      expiration: new Date(Date.now() + 120_000),
+      expiration: new Date(Date.now() + lifeSeconds * 1000),
     }));
     let calls = 0;
     const signer = new S3Signer({
@@ -416,10 +420,11 @@ describe('S3Signer', () => {
     const second = await signer.sign({ key: 'public/a.pdf', contentDisposition: disposition }, window);
 
     // Assess
-    expect(calls).toBe(2);
-    expect(new URL(second).searchParams.get('X-Amz-Security-Token')).toBe('second-token');
+    expect(calls).toBe(asked);
+    const secondName = asked === 2 ? 'second' : 'first';
+    expect(new URL(second).searchParams.get('X-Amz-Security-Token')).toBe(`${secondName}-token`);
     expect(sigV4Valid(first, 'first-secret')).toBe(true);
-    expect(sigV4Valid(second, 'second-secret')).toBe(true);
+    expect(sigV4Valid(second, `${secondName}-secret`)).toBe(true);
   });
 
   it.each([

@@ -368,7 +368,11 @@ describe('verifySigV4', () => {
     it('both an Authorization header and a presigned query', async () => {
       const [header, query] = [await sign(), await presign()];
       const result = verifySigV4({ ...query, headers: { ...query.headers, ...header.headers } }, options);
-      expect(result).toMatchObject({ ok: false, code: 'AccessDenied' });
+      expect(result).toMatchObject({
+        ok: false,
+        code: 'AccessDenied',
+        message: 'Only one auth mechanism allowed',
+      });
     });
 
     it('a signature version 2 Authorization header', () => {
