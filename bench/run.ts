@@ -3,7 +3,7 @@
  * written to bench-results/ (git-ignored). Nothing here is asserted by tests.
  */
 import './quiet-sdk.ts';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
@@ -61,6 +61,9 @@ async function perCallEach<K extends string>(
   const cpu = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < rounds; r++) {
     for (const name of names) {
+      // Untimed: a turn of the event loop, so a Ctrl-C is handled between batches (a batch
+      // of synchronous signing alone never lets it run).
+      await new Promise((done) => setImmediate(done));
       const fn = fns[name];
       const cpuStart = process.cpuUsage();
       const start = process.hrtime.bigint();
@@ -106,8 +109,16 @@ const round = (value: number, digits = 1) => Number(value.toFixed(digits));
  * process, so each section lends its cleanup here while it runs (`cleanedUp`).
  */
 const undo = new Set<() => unknown>();
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, async () => {
+  process.on(signal, async () => {
+    // A second Ctrl-C waits too: the cleanup is bounded (a stack that will not stop is
+    // killed after 10 s), and ending now would leave what it has yet to remove.
+    if (stopping) {
+      console.error(`${signal}: still stopping, removing what the run made`);
+      return;
+    }
+    stopping = true;
     console.error(`\n${signal}: the run stops here, and nothing is written`);
     // What the stopping breaks (a load whose server went) must not end the process first.
     process.on('uncaughtException', () => {});
@@ -470,10 +481,18 @@ async function edgeBench() {
 
   // The state folder holds private keys: removed however the run ends, after the stack stops.
   return inScratchDir('signet-e2e-', async (stateDir) => {
-    const stack = await startStack({ stateDir });
+    // One cleanup for the stack's whole life: a signal during the start gives the start up
+    // (the harness stops the child); once started, or if the start ends all the same, the
+    // stack is stopped. Either way before its folder goes.
+    const giveUp = new AbortController();
+    const starting = startStack({ stateDir, signal: giveUp.signal });
     return cleanedUp(
-      () => stack.stop(),
       async () => {
+        giveUp.abort();
+        await (await starting.catch(() => undefined))?.stop();
+      },
+      async () => {
+        const stack = await starting;
         const token = await stack.token({ scope: 'downloads:read' });
         const url = (via: string) => `${stack.endpoints.edge}/d/public/welcome.txt?via=${via}`;
         const auth = { Authorization: `Bearer ${token}` };
@@ -512,12 +531,17 @@ async function edgeBench() {
 }
 
 // ---------------------------------------------------------------- 3. bundles
-function wallMs(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
+async function wallMs(args: string[], env: NodeJS.ProcessEnv, runs: number): Promise<number> {
   const samples: number[] = [];
+  // Spawned, not spawnSync: the event loop stays free to handle a Ctrl-C between runs.
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const out = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
-    if (out.status !== 0) throw new Error(`node ${args.join(' ')} exited ${out.status}`);
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const status = await new Promise<number | null>((done, fail) => {
+      child.once('error', fail);
+      child.once('exit', (code) => done(code));
+    });
+    if (status !== 0) throw new Error(`node ${args.join(' ')} exited ${status}`);
     samples.push(performance.now() - start);
   }
   return median(samples);
@@ -545,16 +569,21 @@ async function bundleBench() {
       NODE_NO_WARNINGS: '1',
     };
     const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
-    const empty = wallMs(['-e', ''], env, runs);
-    const bundles = infos.map((info) => ({
-      name: info.name,
-      gzipKiB: round(info.gzipBytes / 1024),
-      rawKiB: round(info.bytes / 1024),
-      importMs: round(
-        wallMs(['--input-type=module', '-e', `await import(${JSON.stringify(info.file)})`], env, runs) -
-          empty,
-      ),
-    }));
+    const empty = await wallMs(['-e', ''], env, runs);
+    const bundles = [];
+    for (const info of infos) {
+      const imported = await wallMs(
+        ['--input-type=module', '-e', `await import(${JSON.stringify(info.file)})`],
+        env,
+        runs,
+      );
+      bundles.push({
+        name: info.name,
+        gzipKiB: round(info.gzipBytes / 1024),
+        rawKiB: round(info.bytes / 1024),
+        importMs: round(imported - empty),
+      });
+    }
     return {
       emptyNodeStartMs: round(empty),
       bundles,

@@ -80,7 +80,28 @@ program
     // be killed while it runs. Whoever runs this file some other way: its parent now.
     const parent = Number(process.env.SIGNET_PARENT_PID) || process.ppid;
     const dir = stateDir();
-    let stack: Awaited<ReturnType<typeof startDev>>;
+    let stack: Awaited<ReturnType<typeof startDev>> | undefined;
+    let stoppingSince: number | undefined;
+    const stopped = (code: number) => () => process.exit(code);
+    const stop = (signal: string) => {
+      if (stoppingSince !== undefined) {
+        // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and passed on by
+        // npm. Only a second Ctrl-C, a moment later, means: do not wait for a shutdown that hangs.
+        if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
+        process.stdout.write(`${signal} again: exiting now\n`);
+        process.exit(1);
+      }
+      // A monotonic clock: a wall clock stepped back would swallow every later Ctrl-C.
+      stoppingSince = performance.now();
+      process.stdout.write(`\n${signal}: stopping Signet...\n`);
+      // Still starting: the start ends first, then the stack stops (below), all of it.
+      stack?.close().then(stopped(0), stopped(1));
+    };
+    // From the first moment: a signal with no handler ends the process at once, and one
+    // during the start (seconds) would leave the local S3's socket folder and a stack half
+    // made. Whoever reads "running" may send one at once, too.
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
     try {
       stack = await startDev({
         stateDir: dir,
@@ -102,15 +123,22 @@ program
             : String(error);
       die('dev', `cannot start: ${why}`);
     }
-    const { endpoints } = stack;
+    const started = stack;
+    if (stoppingSince !== undefined) {
+      started.close().then(stopped(0), stopped(1));
+      return;
+    }
+    const { endpoints } = started;
     const token = await mintToken(dir, { issuer: endpoints.issuer, audience: endpoints.audience }).catch(
       async (error: unknown) => {
-        await stack.close();
+        await started.close();
         die('dev', `cannot start: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
+    // A signal while the token was made: the stack is stopping already.
+    if (stoppingSince !== undefined) return;
     const sample =
-      stack.sampleKeys.find((k) => k.includes(' ')) ?? stack.sampleKeys[0] ?? 'public/welcome.txt';
+      started.sampleKeys.find((k) => k.includes(' ')) ?? started.sampleKeys[0] ?? 'public/welcome.txt';
     const path = sample.split('/').map(encodeURIComponent).join('/');
     const lines = [
       'Signet is running locally.',
@@ -119,7 +147,7 @@ program
       `  DynamoDB                    ${endpoints.dynamodb}`,
       `  dev issuer JWKS             ${endpoints.jwks}`,
       `  state                       ${dir} (endpoints.json, keys, objects)`,
-      `  sample keys                 ${stack.sampleKeys.join(', ')}`,
+      `  sample keys                 ${started.sampleKeys.join(', ')}`,
       '',
       `A dev token (sub ${DEV_TOKEN.sub}, scope ${DEV_TOKEN.scope}, ${DEV_TOKEN.ttlSeconds / 3600} hour; more with \`npx signet token\`):`,
       '',
@@ -131,29 +159,8 @@ program
       '',
       'Ctrl-C stops it; state is kept for the next start.',
     ];
-    let stoppingSince: number | undefined;
-    const stop = (signal: string) => {
-      if (stoppingSince !== undefined) {
-        // Under `npm start`, one Ctrl-C arrives twice: from the terminal, and passed on by
-        // npm. Only a second Ctrl-C, a moment later, means: do not wait for a shutdown that hangs.
-        if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
-        process.stdout.write(`${signal} again: exiting now\n`);
-        process.exit(1);
-      }
-      // A monotonic clock: a wall clock stepped back would swallow every later Ctrl-C.
-      stoppingSince = performance.now();
-      process.stdout.write(`\n${signal}: stopping Signet...\n`);
-      stack.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    // Only now that Ctrl-C is handled: whoever reads "running" may send it at once, and a
-    // signal that came before its handler would end the process without a clean stop.
     process.stdout.write(`${lines.join('\n')}\n`);
-    for (const notice of stack.notices) process.stderr.write(`signet dev: ${notice}\n`);
+    for (const notice of started.notices) process.stderr.write(`signet dev: ${notice}\n`);
     // Under npm (`npm start`), npm is the parent and passes SIGINT and SIGTERM on; killed
     // outright (a force-stop's SIGKILL), it cannot, and the gateway would be left holding the
     // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM.

@@ -51,9 +51,15 @@ export function createAuthorizer({ config, keys, logger }: AuthorizerDeps) {
       };
     } catch (error) {
       if (error instanceof UnauthorizedError) {
-        // jose's code, and its message: which check, and what it found (never the token).
-        const cause = error.cause as { code?: string; message?: string } | undefined;
-        logger.info('token rejected', { reason: cause?.code ?? error.message, detail: cause?.message });
+        // jose's code: which check refused it. For a signature, also jose's message (why a
+        // key listed could not verify it); for a claim, its name. Never a message that may
+        // quote the token (a header's `crit` names are the caller's own text).
+        const cause = error.cause as { code?: string; message?: string; claim?: string } | undefined;
+        logger.info('token rejected', {
+          reason: cause?.code ?? error.message,
+          ...(cause?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? { detail: cause.message } : {}),
+          ...(typeof cause?.claim === 'string' ? { claim: cause.claim } : {}),
+        });
         throw new Error('Unauthorized');
       }
       if (error instanceof UnavailableError) {

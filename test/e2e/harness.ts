@@ -74,7 +74,13 @@ export function stackEnv(stateDir: string): NodeJS.ProcessEnv {
  * ports with its own state folder, and waits until it says it is running.
  */
 export async function startStack(
-  options: { stateDir?: string; env?: NodeJS.ProcessEnv; npmStart?: boolean } = {},
+  options: {
+    stateDir?: string;
+    env?: NodeJS.ProcessEnv;
+    npmStart?: boolean;
+    /** Aborted: the start is given up, and the stack stopped as on SIGTERM. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<RunningStack> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'signet-e2e-')));
   // `npmStart`: as a user starts it, through `npm start` (then npm is the child signalled).
@@ -108,10 +114,37 @@ export async function startStack(
     }
     child.kill('SIGKILL');
   };
+  /**
+   * Sends `signal` (to npm's whole group with `group`) and waits for the exit; a stack that
+   * ignores it is killed past STOP_LIMIT_MS, so nothing is left running. 'timeout' says so.
+   */
+  const end = async (signal: NodeJS.Signals, group: boolean): Promise<number | null | 'timeout'> => {
+    if (!ended(child)) {
+      try {
+        if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // npm's group is gone already: its child alone.
+        child.kill(signal);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      run(child),
+      new Promise<'timeout'>((done) => {
+        timer = setTimeout(() => done('timeout'), STOP_LIMIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (code === 'timeout') killHard();
+    await run(child);
+    return code;
+  };
   const started = Date.now();
   let endpoints: Endpoints;
   try {
     while (!output.includes('Signet is running locally.')) {
+      if (options.signal?.aborted) throw new Error('the start was given up');
       if (ended(child)) {
         throw new Error(`signet dev ended (${child.exitCode ?? child.signalCode}):\n${output}`);
       }
@@ -120,8 +153,8 @@ export async function startStack(
     }
     endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
   } catch (error) {
-    killHard();
-    await run(child);
+    // Stopped as a user would, so it removes what it made (its S3 socket folder among them).
+    await end('SIGTERM', true);
     // A state folder of its own holds private keys: never left behind.
     if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     throw error;
@@ -140,19 +173,8 @@ export async function startStack(
         ttlSeconds: ttl,
       }),
     async stop(signal = 'SIGTERM', { group = false } = {}) {
-      if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
-      else child.kill(signal);
       // A stack that ignores the signal is killed, so a failing test leaves nothing running.
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([
-        run(child),
-        new Promise<'timeout'>((done) => {
-          timer = setTimeout(() => done('timeout'), STOP_LIMIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (code === 'timeout') killHard();
-      await run(child);
+      const code = await end(signal, group);
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
       if (code === 'timeout')
         throw new Error(`signet dev did not stop within ${STOP_LIMIT_MS} ms of ${signal}`);

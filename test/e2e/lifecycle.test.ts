@@ -8,7 +8,7 @@
 // No test stops the shared stack or leaves its state changed, so they pass in any order
 // (`--sequence.shuffle`). 'stop and restart' and 'a busy port' use stacks and folders of their own.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -411,6 +411,52 @@ describe('Ctrl-C', () => {
     expect(code).toBe(0);
     expect(started.output()).toContain('SIGINT: stopping Signet');
   });
+});
+
+describe('a signal while signet dev starts', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s: it stops cleanly once started (exit 0), leaving no socket folder behind',
+    async (signal) => {
+      // Prepare: its own TMPDIR, where the local S3 makes its socket's private folder.
+      const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-early-signal-'));
+      const temp = join(dir, 'tmp');
+      const state = join(dir, 'state');
+      await mkdir(temp);
+      const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/signet.js'), 'dev'], {
+        cwd: join(import.meta.dirname, '../..'),
+        env: { ...stackEnv(state), TMPDIR: temp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk) => {
+        output += chunk;
+      });
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) =>
+        child.once('exit', (code, how) => done([code, how])),
+      );
+
+      try {
+        // The start is under way: it holds the state folder's lock, and is not yet running.
+        expect(await eventually(() => exists(join(state, 'lock')), 20_000)).toBe(true);
+        expect(output).not.toContain('Signet is running locally.');
+
+        // Act
+        child.kill(signal);
+        const [code, how] = await exited;
+
+        // Assess
+        expect([code, how]).toEqual([0, null]);
+        expect(output).toContain(`${signal}: stopping Signet`);
+        expect(output).not.toContain('Signet is running locally.');
+        // tsx keeps its cache there too; the local S3's folders are named signet-s3-*.
+        expect((await readdir(temp)).filter((name) => name.startsWith('signet-'))).toEqual([]);
+      } finally {
+        child.kill('SIGKILL');
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });
 
 describe('npm start', () => {

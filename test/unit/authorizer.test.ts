@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import {
+  CompactSign,
   createLocalJWKSet,
   createRemoteJWKSet,
   exportJWK,
@@ -445,6 +446,46 @@ describe('authorizer: refusals are exactly Error("Unauthorized") (401)', () => {
     expect(JSON.stringify([info.mock.calls, error.mock.calls])).not.toContain(token.split('.')[2]);
     info.mockRestore();
     error.mockRestore();
+  });
+
+  it.each([
+    [
+      'a crit name',
+      { alg: 'RS256', kid: 'rsa-1', crit: ['CALLER-TEXT'], 'CALLER-TEXT': 1 },
+      claims(),
+      { reason: 'ERR_JOSE_NOT_SUPPORTED' },
+    ],
+    [
+      'an issuer',
+      { alg: 'RS256', kid: 'rsa-1' },
+      claims({ iss: 'CALLER-TEXT' }),
+      { reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'iss' },
+    ],
+    [
+      'an audience',
+      { alg: 'RS256', kid: 'rsa-1' },
+      claims({ aud: 'CALLER-TEXT' }),
+      { reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' },
+    ],
+  ])('logs why a token was refused without quoting it: %s of its own', async (_, header, payload, logged) => {
+    // Prepare: signed by the issuer's key, so each reaches the check that names what it found.
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader(header)
+      // The signer told it knows the extension, which the authorizer does not.
+      .sign(rsa.privateKey, { crit: { 'CALLER-TEXT': true } });
+    const info = vi.spyOn(logger, 'info');
+
+    try {
+      // Act
+      const outcome = await run(authorizer(remoteKeys()), event({ Authorization: `Bearer ${token}` }));
+
+      // Assess
+      expectUnauthorized(outcome);
+      expect(info.mock.calls).toEqual([['token rejected', expect.objectContaining(logged)]]);
+      expect(JSON.stringify(info.mock.calls)).not.toContain('CALLER-TEXT');
+    } finally {
+      info.mockRestore();
+    }
   });
 });
 

@@ -118,12 +118,12 @@ describe('extractToken', () => {
     },
   );
 
-  it('reads past a null in multiValueHeaders, a shape the type allows', () => {
+  it.each([
+    ['Authorization', { Authorization: 'Bearer a.b.c' }, { Authorization: null }],
+    ['Cookie', { Cookie: 'signet_token=a.b.c' }, { Cookie: null }],
+  ])('reads past a null %s in multiValueHeaders, a shape the type allows', (_, headers, multi) => {
     // Act
-    const token = extractToken({ Authorization: 'Bearer a.b.c' }, 'signet_token', {
-      Authorization: null,
-      Cookie: null,
-    } as unknown as Record<string, string[]>);
+    const token = extractToken(headers, 'signet_token', multi as unknown as Record<string, string[]>);
 
     // Assess
     expect(token).toBe('a.b.c');
@@ -497,7 +497,7 @@ describe('verifyToken', () => {
 
   describe('naming a key the issuer lists but jose refuses to use', () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const offCurve = {
+    const shortEc = {
       ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK),
       x: 'AAAA',
     };
@@ -512,7 +512,7 @@ describe('verifyToken', () => {
       ['an RSA key under 2048 bits, with its true signature', 'weak', 'RS256', weak.privateKey],
       ['an RSA key under 2048 bits, with a forged signature', 'weak', 'RS256', undefined],
       ['an RSA JWK whose modulus is junk', 'junk', 'RS256', undefined],
-      ['an EC JWK whose point is off the curve', 'off-curve', 'ES256', undefined],
+      ['an EC JWK WebCrypto cannot import (a coordinate cut short)', 'short-ec', 'ES256', undefined],
     ])('rejects it as a bad signature (401, not a key set outage): %s', async (_, kid, alg, key) => {
       // Prepare: beside the issuer's good key, as a set with an old or broken entry lists it.
       const set = createLocalJWKSet({
@@ -520,7 +520,7 @@ describe('verifyToken', () => {
           { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' },
           { ...(weak.publicKey.export({ format: 'jwk' }) as JWK), kid: 'weak', alg: 'RS256' },
           { kty: 'RSA', kid: 'junk', alg: 'RS256', n: 'AQAB', e: 'AQAB' },
-          { ...offCurve, kid: 'off-curve', alg: 'ES256' },
+          { ...shortEc, kid: 'short-ec', alg: 'ES256' },
         ],
       });
 
