@@ -102,6 +102,8 @@ program
     // made. Whoever reads "running" may send one at once, too.
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // A closed terminal: stop as on Ctrl-C, rather than die and leave the socket folder.
+    process.on('SIGHUP', () => stop('SIGHUP'));
     try {
       stack = await startDev({
         stateDir: dir,
@@ -113,6 +115,14 @@ program
         samplesDir: resolve(import.meta.dirname, '../samples'),
       });
     } catch (error) {
+      // Asked to stop while starting: a part the signal reached too (Ctrl-C goes to the whole
+      // process group, esbuild's service among it) may end the start. Stopped all the same.
+      if (stoppingSince !== undefined) {
+        process.stdout.write(
+          `stopped during the start (${error instanceof Error ? error.message : String(error)})\n`,
+        );
+        process.exit(0);
+      }
       const { code, port: busy } = error as { code?: string; port?: number };
       const why =
         code === 'EADDRINUSE'
@@ -159,19 +169,21 @@ program
       '',
       'Ctrl-C stops it; state is kept for the next start.',
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    for (const notice of started.notices) process.stderr.write(`signet dev: ${notice}\n`);
     // Under npm (`npm start`), npm is the parent and passes SIGINT and SIGTERM on; killed
     // outright (a force-stop's SIGKILL), it cannot, and the gateway would be left holding the
-    // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM.
-    if (process.env.npm_lifecycle_event !== undefined) {
-      // An orphan is adopted by pid 1 or a subreaper: a new parent. (npm itself may be pid 1,
-      // as a container's command.)
-      const npmGone = () => process.ppid !== parent;
-      if (npmGone()) {
-        stop('npm exited');
-        return;
-      }
+    // ports and the state lock. A new parent means npm is gone: stop as on SIGTERM. (An
+    // orphan is adopted by pid 1 or a subreaper: a new parent. npm itself may be pid 1, as a
+    // container's command.)
+    const underNpm = process.env.npm_lifecycle_event !== undefined;
+    const npmGone = () => process.ppid !== parent;
+    // Gone while the stack started: stopped now, with no banner for a terminal no one reads.
+    if (underNpm && npmGone()) {
+      stop('npm exited');
+      return;
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    for (const notice of started.notices) process.stderr.write(`signet dev: ${notice}\n`);
+    if (underNpm) {
       const watch = setInterval(() => {
         if (stoppingSince !== undefined) clearInterval(watch);
         else if (npmGone()) {

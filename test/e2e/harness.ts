@@ -114,28 +114,38 @@ export async function startStack(
     }
     child.kill('SIGKILL');
   };
-  /**
-   * Sends `signal` (to npm's whole group with `group`) and waits for the exit; a stack that
-   * ignores it is killed past STOP_LIMIT_MS, so nothing is left running. 'timeout' says so.
-   */
-  const end = async (signal: NodeJS.Signals, group: boolean): Promise<number | null | 'timeout'> => {
-    if (!ended(child)) {
-      try {
-        if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
-        else child.kill(signal);
-      } catch {
-        // npm's group is gone already: its child alone.
-        child.kill(signal);
-      }
+  /** Sends `signal`, to npm's whole group with `group`. */
+  const send = (signal: NodeJS.Signals, group: boolean) => {
+    if (ended(child)) return;
+    try {
+      if (group && options.npmStart && child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // npm's group is gone already: its child alone.
+      child.kill(signal);
     }
-    let timer: NodeJS.Timeout | undefined;
+  };
+  /**
+   * Sends `signal` and waits for the exit; a stack that ignores it is killed past
+   * STOP_LIMIT_MS, so nothing is left running ('timeout' says so). With `insist`, for a
+   * start that may hang, the signal is sent again halfway: a second signal makes
+   * `signet dev` exit at once, removing what it made, where SIGKILL would leave it.
+   */
+  const end = async (
+    signal: NodeJS.Signals,
+    group: boolean,
+    insist = false,
+  ): Promise<number | null | 'timeout'> => {
+    send(signal, group);
+    const timers: NodeJS.Timeout[] = [];
+    if (insist) timers.push(setTimeout(() => send(signal, group), STOP_LIMIT_MS / 2));
     const code = await Promise.race([
       run(child),
       new Promise<'timeout'>((done) => {
-        timer = setTimeout(() => done('timeout'), STOP_LIMIT_MS);
+        timers.push(setTimeout(() => done('timeout'), STOP_LIMIT_MS));
       }),
     ]);
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
     if (code === 'timeout') killHard();
     await run(child);
     return code;
@@ -154,7 +164,7 @@ export async function startStack(
     endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
   } catch (error) {
     // Stopped as a user would, so it removes what it made (its S3 socket folder among them).
-    await end('SIGTERM', true);
+    await end('SIGTERM', true, true);
     // A state folder of its own holds private keys: never left behind.
     if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     throw error;

@@ -398,23 +398,26 @@ describe('Ctrl-C', () => {
     await stack?.stop();
   });
 
-  it('SIGINT stops the stack: its process exits 0, its ports with it', async () => {
+  it.each([
+    ['SIGINT', 'Ctrl-C'],
+    ['SIGHUP', 'its terminal closed'],
+  ] as const)('%s (%s) stops the stack: its process exits 0, its ports with it', async (signal, _why) => {
     // Prepare
     stack = await startStack();
     const started = stack;
 
     // Act
     stack = undefined;
-    const code = await started.stop('SIGINT');
+    const code = await started.stop(signal);
 
     // Assess
     expect(code).toBe(0);
-    expect(started.output()).toContain('SIGINT: stopping Signet');
+    expect(started.output()).toContain(`${signal}: stopping Signet`);
   });
 });
 
 describe('a signal while signet dev starts', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)(
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     '%s: it stops cleanly once started (exit 0), leaving no socket folder behind',
     async (signal) => {
       // Prepare: its own TMPDIR, where the local S3 makes its socket's private folder.
@@ -571,6 +574,8 @@ describe('npm start, npm killed outright', () => {
       // Assess
       expect(await eventually(() => groupGone(group), 25_000)).toBe(true);
       expect(output).toContain('npm exited: stopping Signet');
+      // No banner, token and curl line for a terminal no one reads any more.
+      expect(output).not.toContain('Signet is running locally.');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
