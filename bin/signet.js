@@ -7,10 +7,9 @@ import { register } from 'tsx/esm/api';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // The parent as it is now, before the seconds of loading and starting: `signet dev` under npm
-// stops once npm is gone, and npm may be killed in the meantime. `npm start` names npm itself
-// (its script sets the variable before node starts), as this file may run too late: an
-// orphan's parent is already pid 1.
-process.env.SIGNET_PARENT_PID ??= String(process.ppid);
+// stops once npm is gone, and npm may be killed in the meantime. (`npm start` names npm
+// itself, `--parent-pid`, as even this may run too late: an orphan's parent is pid 1.)
+process.env.SIGNET_PARENT_PID = String(process.ppid);
 
 register();
 await import('../cli/signet.ts');

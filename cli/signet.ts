@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDev } from '../infra/local/dev.ts';
 import { DEV_TOKEN, mintToken } from '../infra/local/issuer.ts';
 import { type Endpoints, endpointsShape, paths, REMAKE, readJson, stateDir } from '../infra/local/state.ts';
@@ -61,6 +61,12 @@ function scopes(raw: string): string {
   return raw;
 }
 
+/** A process id: digits, not 0. */
+function processId(raw: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(raw)) throw new InvalidArgumentError('expected a process id');
+  return Number(raw);
+}
+
 /** Ends the command with one line on stderr: no stack trace for a user's mistake or a bad file. */
 function die(command: string, error: unknown): never {
   process.stderr.write(`signet ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -75,10 +81,12 @@ const program = new Command()
 program
   .command('dev')
   .description('run the whole gateway locally on 127.0.0.1 until Ctrl-C (state under .signet/)')
-  .action(async () => {
-    // Taken as early as bin/signet.js could, before the start, which takes seconds: npm may
-    // be killed while it runs. Whoever runs this file some other way: its parent now.
-    const parent = Number(process.env.SIGNET_PARENT_PID) || process.ppid;
+  // `npm start` names npm, the parent to outlive, from its own shell before node starts.
+  .addOption(new Option('--parent-pid <pid>').hideHelp().argParser(processId))
+  .action(async (options: { parentPid?: number }) => {
+    // Named by `npm start`, or taken as early as bin/signet.js could, before the start, which
+    // takes seconds: npm may be killed while it runs. Run some other way: its parent now.
+    const parent = options.parentPid ?? (Number(process.env.SIGNET_PARENT_PID) || process.ppid);
     const dir = stateDir();
     let stack: Awaited<ReturnType<typeof startDev>> | undefined;
     let stoppingSince: number | undefined;
@@ -115,12 +123,11 @@ program
         samplesDir: resolve(import.meta.dirname, '../samples'),
       });
     } catch (error) {
-      // Asked to stop while starting: a part the signal reached too (Ctrl-C goes to the whole
-      // process group, esbuild's service among it) may end the start. Stopped all the same.
-      if (stoppingSince !== undefined) {
-        process.stdout.write(
-          `stopped during the start (${error instanceof Error ? error.message : String(error)})\n`,
-        );
+      // Asked to stop while starting: Ctrl-C goes to the whole process group, and ends
+      // esbuild's service too, which ends the start. That is the stop asked for; any other
+      // failure is told as such.
+      if (stoppingSince !== undefined && /service was stopped/i.test(String((error as Error)?.message))) {
+        process.stdout.write('stopped during the start\n');
         process.exit(0);
       }
       const { code, port: busy } = error as { code?: string; port?: number };

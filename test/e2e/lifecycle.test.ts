@@ -74,13 +74,17 @@ function groupGone(pgid: number | undefined): boolean {
   }
 }
 
-/** Polls `check` every 100 ms until it holds, for up to `timeoutMs`; returns whether it held. */
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<boolean> {
+/** Polls `check` every `everyMs` until it holds, for up to `timeoutMs`; returns whether it held. */
+async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 5_000,
+  everyMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
@@ -416,6 +420,25 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('signet dev run by npx, with a stale SIGNET_PARENT_PID in its environment', () => {
+  it('keeps running: only its own parent counts', async () => {
+    // Prepare: as `npx signet dev` runs it (npm's lifecycle variable set), from a shell that
+    // kept an old value.
+    const stack = await startStack({ env: { SIGNET_PARENT_PID: '424242', npm_lifecycle_event: 'npx' } });
+
+    try {
+      // Act: past several of its parent checks (every 500 ms).
+      await sleep(1_500);
+
+      // Assess
+      expect(stack.output()).not.toContain('npm exited');
+      expect((await fetch(stack.endpoints.jwks)).status).toBe(200);
+    } finally {
+      expect(await stack.stop()).toBe(0);
+    }
+  });
+});
+
 describe('a signal while signet dev starts', () => {
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     '%s: it stops cleanly once started (exit 0), leaving no socket folder behind',
@@ -543,43 +566,51 @@ describe('npm start, npm killed outright', () => {
     }
   });
 
-  it('SIGKILL to npm while the gateway is still starting: it stops as soon as it has started', async () => {
-    // Prepare: npm start, as startStack does, but npm is killed before the stack is up.
-    const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-npm-killed-early-'));
-    const child = spawn('npm', ['start', '--silent'], {
-      detached: true,
-      cwd: join(import.meta.dirname, '../..'),
-      env: stackEnv(dir),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    group = child.pid;
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const gatewayRunning = () =>
-      spawnSync('ps', ['-o', 'args=', '-g', String(child.pid)], { encoding: 'utf8' }).stdout.includes(
-        'bin/signet.js dev',
-      );
+  it.each([
+    ['as soon as the gateway process is there, before it can have read its parent', false],
+    ['once the gateway holds the state lock', true],
+  ])(
+    'SIGKILL to npm while the gateway is still starting (%s): it stops as soon as it has started',
+    async (_, locked) => {
+      // Prepare: npm start, as startStack does, but npm is killed before the stack is up.
+      const dir = await mkdtemp(join(tmpdir(), 'signet-e2e-npm-killed-early-'));
+      const child = spawn('npm', ['start', '--silent'], {
+        detached: true,
+        cwd: join(import.meta.dirname, '../..'),
+        env: stackEnv(dir),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      group = child.pid;
+      let output = '';
+      child.stdout?.on('data', (chunk) => {
+        output += chunk;
+      });
+      const gatewayRunning = () =>
+        spawnSync('ps', ['-o', 'args=', '-g', String(child.pid)], { encoding: 'utf8' }).stdout.includes(
+          'bin/signet.js dev',
+        );
 
-    try {
-      // The gateway has begun its start: it holds the state folder's lock.
-      expect(
-        await eventually(async () => gatewayRunning() && (await exists(join(dir, 'lock'))), 20_000),
-      ).toBe(true);
+      try {
+        // The gateway has begun: its process is there (polled fast), or it holds the state lock.
+        const begun = locked
+          ? await eventually(async () => gatewayRunning() && (await exists(join(dir, 'lock'))), 20_000)
+          : await eventually(gatewayRunning, 20_000, 5);
+        expect(begun).toBe(true);
 
-      // Act: npm dies while the gateway starts.
-      process.kill(child.pid as number, 'SIGKILL');
+        // Act: npm dies while the gateway starts.
+        process.kill(child.pid as number, 'SIGKILL');
 
-      // Assess
-      expect(await eventually(() => groupGone(group), 25_000)).toBe(true);
-      expect(output).toContain('npm exited: stopping Signet');
-      // No banner, token and curl line for a terminal no one reads any more.
-      expect(output).not.toContain('Signet is running locally.');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+        // Assess
+        expect(await eventually(() => groupGone(group), 25_000)).toBe(true);
+        expect(output).toContain('npm exited: stopping Signet');
+        // No banner, token and curl line for a terminal no one reads any more.
+        expect(output).not.toContain('Signet is running locally.');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });
 
 describe('signet dev: a busy port', () => {
